@@ -1,0 +1,377 @@
+//! Stage 3: decide what the site contains and how it is organised.
+//!
+//! Leaves out drafts and future posts (unless asked for), sorts posts newest
+//! first with a stable tie-break, groups them by tag and author, and checks
+//! what can only be checked with every page in hand: unique slugs, known
+//! authors, existing covers and templates. Sequential on purpose: it is cheap
+//! and its results must not depend on thread timing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::build::page::{Page, PageKind, Slug};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+
+/// What the index stage needs besides the pages.
+#[derive(Debug, Clone)]
+pub struct IndexOptions<'a> {
+    /// Keep drafts and future-dated posts.
+    pub include_drafts: bool,
+    /// The build's notion of "now", taken once so every page agrees.
+    pub now: DateTime<Utc>,
+    /// Files present under media/, relative to it.
+    pub media: &'a BTreeSet<String>,
+    /// Template names present in the theme and site.
+    pub templates: &'a BTreeSet<String>,
+}
+
+/// A tag and the posts carrying it.
+#[derive(Debug, Clone)]
+pub struct TagEntry {
+    /// Display name (the first spelling in sorted order when several differ only in case).
+    pub name: String,
+    /// URL name.
+    pub slug: Slug,
+    /// Indices into [`SiteIndex::posts`], newest first.
+    pub posts: Vec<usize>,
+}
+
+/// The organised site: everything rendering needs, read-only from here on.
+#[derive(Debug, Clone, Default)]
+pub struct SiteIndex {
+    /// Published posts (plus drafts and future posts with `--drafts`), newest first.
+    pub posts: Vec<Page>,
+    /// Standalone pages, by URL.
+    pub pages: Vec<Page>,
+    /// Author profiles, by username.
+    pub authors: Vec<Page>,
+    /// Tags by slug.
+    pub tags: Vec<TagEntry>,
+    /// For each author (same order as `authors`), indices of their posts.
+    pub author_posts: Vec<Vec<usize>>,
+    /// Earliest future date of a non-draft post left out of this build.
+    pub next_scheduled: Option<DateTime<FixedOffset>>,
+    /// Posts left out as drafts or scheduled.
+    pub hidden_posts: usize,
+}
+
+impl SiteIndex {
+    /// Position of `username` in `authors`.
+    pub fn author_index(&self, username: &str) -> Option<usize> {
+        self.authors
+            .binary_search_by(|a| a.slug.as_str().cmp(username))
+            .ok()
+    }
+
+    /// The tag entry for a tag as written in front matter.
+    pub fn tag_for(&self, name: &str) -> Option<&TagEntry> {
+        let slug = Slug::from_title(name)?;
+        self.tags
+            .binary_search_by(|t| t.slug.cmp(&slug))
+            .ok()
+            .map(|i| &self.tags[i])
+    }
+}
+
+/// URL paths quire generates itself; a page may not take them.
+const RESERVED: &[&str] = &[
+    "posts",
+    "tags",
+    "authors",
+    "page",
+    "media",
+    "atom.xml",
+    "sitemap.xml",
+    "robots.txt",
+    "404.html",
+];
+
+/// Organises `pages` into a [`SiteIndex`], reporting every inconsistency.
+pub fn index(pages: Vec<Page>, options: &IndexOptions<'_>) -> (SiteIndex, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let mut posts = Vec::new();
+    let mut standalone = Vec::new();
+    let mut authors = Vec::new();
+    for page in pages {
+        match page.kind {
+            PageKind::Post => posts.push(page),
+            PageKind::Page => standalone.push(page),
+            PageKind::Author => authors.push(page),
+        }
+    }
+    authors.sort_by(|a, b| a.slug.cmp(&b.slug));
+    standalone.sort_by(|a, b| {
+        a.url_path
+            .cmp(&b.url_path)
+            .then_with(|| a.source.cmp(&b.source))
+    });
+    // Sort every post (drafts too) so duplicate detection is deterministic.
+    posts.sort_by(|a, b| a.slug.cmp(&b.slug).then_with(|| a.source.cmp(&b.source)));
+
+    report_duplicates(&posts, &mut diagnostics);
+    report_duplicates(&standalone, &mut diagnostics);
+    for page in &standalone {
+        let first = page.url_path.split('/').next().unwrap_or("");
+        if RESERVED.contains(&first) {
+            diagnostics.push(
+                Diagnostic::error(
+                    &page.source,
+                    format!(
+                        "the page URL `/{}` clashes with pages quire generates",
+                        page.url_path
+                    ),
+                )
+                .at_line(page.field_line("slug"))
+                .hint("rename the file or set another `slug:`"),
+            );
+        }
+    }
+
+    let usernames: BTreeSet<&str> = authors.iter().map(|a| a.slug.as_str()).collect();
+    let all_pages = posts.iter().chain(&standalone).chain(&authors);
+    for page in all_pages {
+        check_references(page, &usernames, options, &mut diagnostics);
+    }
+
+    let now = options.now.fixed_offset();
+    let mut next_scheduled: Option<DateTime<FixedOffset>> = None;
+    let mut hidden_posts = 0;
+    posts.retain(|post| {
+        let future = post.date.is_some_and(|d| d > now);
+        if future && !post.draft {
+            next_scheduled = Some(next_scheduled.map_or(post.date.unwrap_or(now), |n| {
+                n.min(post.date.unwrap_or(now))
+            }));
+        }
+        let keep = options.include_drafts || (!post.draft && !future);
+        if !keep {
+            hidden_posts += 1;
+        }
+        keep
+    });
+    // Newest first; the slug breaks ties so the order never depends on input order.
+    posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
+
+    let mut tags: BTreeMap<Slug, TagEntry> = BTreeMap::new();
+    let mut author_posts = vec![Vec::new(); authors.len()];
+    for (i, post) in posts.iter().enumerate() {
+        for name in &post.tags {
+            let Some(slug) = Slug::from_title(name) else {
+                continue;
+            };
+            let entry = tags.entry(slug.clone()).or_insert_with(|| TagEntry {
+                name: name.clone(),
+                slug,
+                posts: Vec::new(),
+            });
+            if name < &entry.name {
+                entry.name = name.clone();
+            }
+            if entry.posts.last() != Some(&i) {
+                entry.posts.push(i);
+            }
+        }
+        if let Some(author) = &post.author
+            && let Ok(a) = authors.binary_search_by(|p| p.slug.as_str().cmp(author))
+        {
+            author_posts[a].push(i);
+        }
+    }
+
+    let index = SiteIndex {
+        posts,
+        pages: standalone,
+        authors,
+        tags: tags.into_values().collect(),
+        author_posts,
+        next_scheduled,
+        hidden_posts,
+    };
+    (index, diagnostics)
+}
+
+/// Reports the second and later files using one URL. `pages` must be sorted by URL.
+fn report_duplicates(pages: &[Page], diagnostics: &mut Diagnostics) {
+    for pair in pages.windows(2) {
+        let (first, second) = (&pair[0], &pair[1]);
+        if first.url_path == second.url_path {
+            diagnostics.push(
+                Diagnostic::error(
+                    &second.source,
+                    format!(
+                        "the slug `{}` is already used by {}",
+                        second.slug,
+                        first.source.display()
+                    ),
+                )
+                .at_line(second.field_line("slug").or(Some(1)))
+                .hint("give one of the two a different `slug:` or file name"),
+            );
+        }
+    }
+}
+
+fn check_references(
+    page: &Page,
+    usernames: &BTreeSet<&str>,
+    options: &IndexOptions<'_>,
+    diagnostics: &mut Diagnostics,
+) {
+    if let Some(author) = &page.author
+        && !usernames.contains(author.as_str())
+    {
+        let known: Vec<_> = usernames.iter().copied().collect();
+        let hint = if known.is_empty() {
+            format!("create content/authors/{author}.md with a `title:` to add this author")
+        } else {
+            format!(
+                "create content/authors/{author}.md, or use one of: {}",
+                known.join(", ")
+            )
+        };
+        diagnostics.push(
+            Diagnostic::error(&page.source, format!("unknown author `{author}`"))
+                .at_line(page.field_line("author"))
+                .field("author")
+                .hint(hint),
+        );
+    }
+    for (field, value) in [("cover", &page.cover), ("avatar", &page.avatar)] {
+        if let Some(file) = value
+            && !options.media.contains(file)
+        {
+            diagnostics.push(
+                Diagnostic::error(&page.source, format!("`{file}` does not exist in media/"))
+                    .at_line(page.field_line(field))
+                    .field(field)
+                    .hint("put the image in the media/ folder or correct the file name"),
+            );
+        }
+    }
+    if let Some(template) = &page.template
+        && !options.templates.contains(template)
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                &page.source,
+                format!("template `{template}` does not exist"),
+            )
+            .at_line(page.field_line("template"))
+            .field("template")
+            .hint("add it to the theme's templates/ folder or to the site's templates/ folder"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::load::SourceFile;
+    use crate::build::parse::{markdown::MarkdownOptions, parse};
+    use crate::config::RawHtml;
+
+    fn pages(files: &[(&str, &str)]) -> Vec<Page> {
+        let files: Vec<_> = files
+            .iter()
+            .map(|(p, t)| SourceFile {
+                rel_path: p.into(),
+                text: (*t).into(),
+            })
+            .collect();
+        let (pages, diagnostics) = parse(
+            &files,
+            &MarkdownOptions {
+                raw_html: RawHtml::Sanitize,
+                base_path: "/",
+            },
+        );
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        pages
+    }
+
+    fn run(files: &[(&str, &str)], include_drafts: bool) -> (SiteIndex, Diagnostics) {
+        let media = BTreeSet::from(["a.jpg".to_string()]);
+        let templates = BTreeSet::from(["post.html".to_string()]);
+        let options = IndexOptions {
+            include_drafts,
+            now: "2025-01-01T00:00:00Z".parse().unwrap(),
+            media: &media,
+            templates: &templates,
+        };
+        index(pages(files), &options)
+    }
+
+    #[test]
+    fn filters_sorts_and_groups() {
+        let files = [
+            (
+                "content/posts/b.md",
+                "---\ntitle: B\ndate: 2024-01-01\ntags: [Rust, web]\n---\n",
+            ),
+            (
+                "content/posts/a.md",
+                "---\ntitle: A\ndate: 2024-01-01\ntags: [rust]\n---\n",
+            ),
+            (
+                "content/posts/new.md",
+                "---\ntitle: N\ndate: 2024-06-01\n---\n",
+            ),
+            (
+                "content/posts/draft.md",
+                "---\ntitle: D\ndate: 2024-02-01\ndraft: true\n---\n",
+            ),
+            (
+                "content/posts/later.md",
+                "---\ntitle: L\ndate: 2030-01-01\n---\n",
+            ),
+        ];
+        let (site, diagnostics) = run(&files, false);
+        assert!(diagnostics.is_empty());
+        let slugs: Vec<_> = site.posts.iter().map(|p| p.slug.as_str()).collect();
+        assert_eq!(slugs, ["new", "a", "b"]);
+        assert_eq!(site.tags.len(), 2);
+        assert_eq!(
+            (site.tags[0].name.as_str(), site.tags[0].posts.clone()),
+            ("Rust", vec![1, 2])
+        );
+        assert_eq!(
+            site.next_scheduled.unwrap().to_rfc3339(),
+            "2030-01-01T00:00:00+00:00"
+        );
+        assert_eq!(site.hidden_posts, 2);
+        let (with_drafts, _) = run(&files, true);
+        assert_eq!(with_drafts.posts.len(), 5);
+    }
+
+    #[test]
+    fn reports_duplicates_unknown_authors_and_missing_files() {
+        let files = [
+            (
+                "content/posts/one.md",
+                "---\ntitle: One\ndate: 2024-01-01\n---\n",
+            ),
+            (
+                "content/posts/two.md",
+                "---\ntitle: Two\ndate: 2024-01-01\nslug: one\nauthor: zed\ncover: b.jpg\ntemplate: wide.html\n---\n",
+            ),
+        ];
+        let (_, diagnostics) = run(&files, false);
+        let messages: Vec<_> = diagnostics
+            .iter()
+            .map(|d| (d.line, d.message.clone()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    Some(4),
+                    "the slug `one` is already used by content/posts/one.md".to_string()
+                ),
+                (Some(5), "unknown author `zed`".into()),
+                (Some(6), "`b.jpg` does not exist in media/".into()),
+                (Some(7), "template `wide.html` does not exist".into()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! The internal link check: every site-relative link and image in a page
+//! must point at a file the build produces.
+
+use std::collections::BTreeSet;
+
+use crate::build::index::SiteIndex;
+use crate::build::page::Page;
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+
+/// Reports links in `index` whose target is not in `outputs` (output paths
+/// such as `posts/a/index.html`). `severity` is a warning for `build` and an
+/// error for `check`.
+pub fn check_links(
+    index: &SiteIndex,
+    outputs: &BTreeSet<String>,
+    severity: Severity,
+) -> Diagnostics {
+    let pages = index.posts.iter().chain(&index.pages).chain(&index.authors);
+    let mut diagnostics = Diagnostics::new();
+    for page in pages {
+        check_page(page, outputs, severity, &mut diagnostics);
+    }
+    diagnostics
+}
+
+fn check_page(
+    page: &Page,
+    outputs: &BTreeSet<String>,
+    severity: Severity,
+    diagnostics: &mut Diagnostics,
+) {
+    for link in &page.links {
+        let Some(target) = resolve(&page.url_path, &link.url) else {
+            continue;
+        };
+        let found = if target.is_empty() || target.ends_with('/') {
+            outputs.contains(&format!("{target}index.html"))
+        } else {
+            outputs.contains(&target) || outputs.contains(&format!("{target}/index.html"))
+        };
+        if !found {
+            diagnostics.push(
+                Diagnostic::error(
+                    &page.source,
+                    format!("link to `{}`, which is not a page of this site", link.url),
+                )
+                .at(link.line, 1)
+                .hint("correct the link, or create the page it points to")
+                .into_severity(severity),
+            );
+        }
+    }
+}
+
+/// The output-relative target of `url` written on the page at `page_path`,
+/// or `None` for external and fragment-only links.
+fn resolve(page_path: &str, url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("mailto:")
+        || url.starts_with("//")
+    {
+        return None;
+    }
+    let path = url.split(['#', '?']).next().unwrap_or("");
+    if path.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    let joined;
+    let full = if let Some(absolute) = path.strip_prefix('/') {
+        absolute
+    } else {
+        joined = format!("{page_path}{path}");
+        &joined
+    };
+    for part in full.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let mut target = parts.join("/");
+    if full.ends_with('/') && !target.is_empty() {
+        target.push('/');
+    }
+    Some(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_absolute_relative_and_external_links() {
+        assert_eq!(resolve("posts/a/", "/about/#x"), Some("about/".into()));
+        assert_eq!(resolve("posts/a/", "../b/"), Some("posts/b/".into()));
+        assert_eq!(
+            resolve("posts/a/", "/media/x.png"),
+            Some("media/x.png".into())
+        );
+        assert_eq!(resolve("posts/a/", "/"), Some(String::new()));
+        assert_eq!(resolve("posts/a/", "https://x.org/"), None);
+        assert_eq!(resolve("posts/a/", "#top"), None);
+    }
+}

@@ -1,0 +1,217 @@
+//! Stage 1: find and read the site's files.
+//!
+//! Walks content/, the theme and the site's overrides, and media/, in a
+//! sorted order so every later stage sees the same input on every run.
+//! Markdown is read in parallel; images and static files are only listed here
+//! (the write stage copies them). Symlinks are never followed, so nothing
+//! outside the site root is ever read.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+
+/// A Markdown file and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the site root, e.g. `content/posts/hello.md`.
+    pub rel_path: PathBuf,
+    /// The whole file.
+    pub text: String,
+}
+
+/// A template file.
+#[derive(Debug, Clone)]
+pub struct TemplateSource {
+    /// Name templates use to refer to it, e.g. `partials/nav.html`.
+    pub name: String,
+    /// Path relative to the site root, for error messages.
+    pub rel_path: PathBuf,
+    /// The template text.
+    pub text: String,
+}
+
+/// A file copied as-is into the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetFile {
+    /// Output path, relative to the output root, with `/` separators.
+    pub out_path: String,
+    /// Absolute source path.
+    pub source: PathBuf,
+}
+
+/// Everything read from disk for one build.
+#[derive(Debug, Default)]
+pub struct LoadedSite {
+    /// Markdown under content/.
+    pub content: Vec<SourceFile>,
+    /// Templates: theme first, site overrides replacing theme files of the same name.
+    pub templates: Vec<TemplateSource>,
+    /// Theme and site static files.
+    pub static_files: Vec<AssetFile>,
+    /// Files under media/ (output path `media/...`).
+    pub media: Vec<AssetFile>,
+}
+
+/// Reads the site described by `config`.
+pub fn load(config: &Config) -> (LoadedSite, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let root = &config.root;
+    let content_paths = list_files(root, Path::new("content"), &mut diagnostics);
+    let mut markdown: Vec<PathBuf> = Vec::with_capacity(content_paths.len());
+    for path in content_paths {
+        if path.extension().is_some_and(|e| e == "md") {
+            markdown.push(path);
+        }
+    }
+    let read: Vec<Result<SourceFile, Diagnostic>> = markdown
+        .into_par_iter()
+        .map(|rel_path| match std::fs::read(root.join(&rel_path)) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Ok(SourceFile { rel_path, text }),
+                Err(err) => {
+                    let offset = err.utf8_error().valid_up_to();
+                    Err(Diagnostic::error(
+                        &rel_path,
+                        format!("the file is not valid UTF-8 (at byte {offset})"),
+                    )
+                    .hint("save the file with UTF-8 encoding"))
+                }
+            },
+            Err(err) => Err(Diagnostic::error(
+                &rel_path,
+                format!("cannot read the file: {err}"),
+            )),
+        })
+        .collect();
+    let mut site = LoadedSite::default();
+    for result in read {
+        match result {
+            Ok(file) => site.content.push(file),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+
+    let theme_rel = Path::new("themes").join(&config.theme);
+    if !root.join(&theme_rel).join("templates").is_dir() {
+        diagnostics.push(
+            Diagnostic::error("config.toml", format!("theme `{}` not found: {}/templates is not a folder", config.theme, theme_rel.display()))
+                .field("theme")
+                .hint("set `theme` to a folder under themes/, or run `quire init` to get the default theme"),
+        );
+    }
+    let mut templates = std::collections::BTreeMap::new();
+    for dir in [theme_rel.join("templates"), PathBuf::from("templates")] {
+        for rel_path in list_files(root, &dir, &mut diagnostics) {
+            if !rel_path
+                .extension()
+                .is_some_and(|e| e == "html" || e == "xml" || e == "txt")
+            {
+                continue;
+            }
+            let name = slash_path(rel_path.strip_prefix(&dir).unwrap_or(&rel_path));
+            match std::fs::read_to_string(root.join(&rel_path)) {
+                Ok(text) => {
+                    templates.insert(
+                        name.clone(),
+                        TemplateSource {
+                            name,
+                            rel_path,
+                            text,
+                        },
+                    );
+                }
+                Err(err) => diagnostics.push(Diagnostic::error(
+                    &rel_path,
+                    format!("cannot read the template: {err}"),
+                )),
+            }
+        }
+    }
+    site.templates = templates.into_values().collect();
+
+    let mut statics = std::collections::BTreeMap::new();
+    for dir in [theme_rel.join("static"), PathBuf::from("static")] {
+        for rel_path in list_files(root, &dir, &mut diagnostics) {
+            let out_path = slash_path(rel_path.strip_prefix(&dir).unwrap_or(&rel_path));
+            statics.insert(
+                out_path.clone(),
+                AssetFile {
+                    out_path,
+                    source: root.join(&rel_path),
+                },
+            );
+        }
+    }
+    site.static_files = statics.into_values().collect();
+    site.media = list_files(root, Path::new("media"), &mut diagnostics)
+        .into_iter()
+        .map(|rel_path| AssetFile {
+            out_path: slash_path(&rel_path),
+            source: root.join(&rel_path),
+        })
+        .collect();
+    (site, diagnostics)
+}
+
+/// Regular files under `root/dir`, relative to `root`, sorted, skipping
+/// hidden and editor temporary files. A missing folder is empty.
+fn list_files(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+    let base = root.join(dir);
+    if !base.is_dir() {
+        return Vec::new();
+    }
+    let mut files = Vec::new();
+    let walker = WalkDir::new(&base)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !is_ignored(entry.file_name()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().map_or_else(
+                    || dir.to_path_buf(),
+                    |p| p.strip_prefix(root).unwrap_or(p).to_path_buf(),
+                );
+                diagnostics.push(Diagnostic::error(path, format!("cannot read: {err}")));
+                continue;
+            }
+        };
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .to_path_buf();
+        if entry.path_is_symlink() {
+            diagnostics.push(
+                Diagnostic::warning(rel, "skipped: symlinks are not followed")
+                    .hint("copy the file into the site instead of linking to it"),
+            );
+        } else if entry.file_type().is_file() {
+            files.push(rel);
+        }
+    }
+    files
+}
+
+fn is_ignored(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
+}
+
+/// A relative path with `/` separators, as used in URLs and template names.
+pub fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}

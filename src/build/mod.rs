@@ -1,0 +1,323 @@
+//! The build core: content files in, a static site out.
+//!
+//! ```text
+//! load → parse → index → render → write
+//! ```
+//!
+//! Each stage is a function over values and reports problems as
+//! [`Diagnostic`]s instead of stopping. Nothing is written unless every stage
+//! succeeded, so a failed build leaves the previous site exactly as it was.
+//! This module knows nothing of HTTP or the authoring server (an
+//! architecture invariant checked by `tests/integration/tidy.rs`).
+
+pub mod index;
+pub mod links;
+pub mod load;
+pub mod page;
+pub mod parse;
+pub mod render;
+pub mod report;
+pub mod write;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+use render::{RenderInput, Theme};
+use report::{BuildReport, StageTiming};
+use write::Stager;
+
+/// Whether a run writes the site or only checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `quire build`: write the output; broken internal links are warnings.
+    Build,
+    /// `quire check`: write nothing; broken internal links are errors.
+    Check,
+}
+
+/// Called after each stage with its name and how many items it handled,
+/// so a terminal can show progress. The library itself never prints.
+pub type ProgressFn<'a> = &'a (dyn Fn(&str, usize) + Sync);
+
+/// Options of one build.
+#[derive(Clone)]
+pub struct BuildOptions<'a> {
+    /// Output folder (absolute, or relative to the working directory).
+    pub out_dir: PathBuf,
+    /// Include drafts and future posts.
+    pub include_drafts: bool,
+    /// Build or check.
+    pub mode: Mode,
+    /// "Now", for deciding which posts are due.
+    pub now: DateTime<Utc>,
+    /// Progress callback.
+    pub progress: Option<ProgressFn<'a>>,
+}
+
+impl std::fmt::Debug for BuildOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildOptions")
+            .field("out_dir", &self.out_dir)
+            .field("include_drafts", &self.include_drafts)
+            .field("mode", &self.mode)
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BuildOptions<'_> {
+    /// Options for writing `config`'s site into `<root>/public`, now.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            out_dir: config.root.join("public"),
+            include_drafts: false,
+            mode: Mode::Build,
+            now: Utc::now(),
+            progress: None,
+        }
+    }
+}
+
+/// The result of a build: the report and every diagnostic.
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    /// Counts and timings.
+    pub report: BuildReport,
+    /// Errors and warnings, sorted.
+    pub diagnostics: Diagnostics,
+}
+
+impl BuildOutcome {
+    /// True when the build had no errors.
+    pub fn is_ok(&self) -> bool {
+        !self.diagnostics.has_errors()
+    }
+}
+
+struct Clock {
+    start: Instant,
+    stage_start: Instant,
+    timings: Vec<StageTiming>,
+}
+
+impl Clock {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self {
+            start: now,
+            stage_start: now,
+            timings: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str, count: usize, progress: Option<ProgressFn<'_>>) {
+        let now = Instant::now();
+        self.timings.push(StageTiming {
+            stage,
+            ms: (now - self.stage_start).as_secs_f64() * 1000.0,
+        });
+        self.stage_start = now;
+        if let Some(progress) = progress {
+            progress(stage, count);
+        }
+    }
+}
+
+/// Builds (or checks) the site of `config`.
+pub fn build(config: &Config, options: &BuildOptions<'_>) -> BuildOutcome {
+    let mut clock = Clock::new();
+    let mut report = BuildReport::default();
+    let mut diagnostics = Diagnostics::new();
+    let outcome = run(config, options, &mut clock, &mut report, &mut diagnostics);
+    if let Err(diagnostic) = outcome {
+        diagnostics.push(diagnostic);
+    }
+    diagnostics.sort();
+    report.timings = clock.timings;
+    report.total_ms = clock.start.elapsed().as_secs_f64() * 1000.0;
+    report.set_diagnostics(&diagnostics);
+    BuildOutcome {
+        report,
+        diagnostics,
+    }
+}
+
+fn run(
+    config: &Config,
+    options: &BuildOptions<'_>,
+    clock: &mut Clock,
+    report: &mut BuildReport,
+    diagnostics: &mut Diagnostics,
+) -> Result<(), Diagnostic> {
+    let progress = options.progress;
+    if options.mode == Mode::Build {
+        check_out_dir(config, &options.out_dir)?;
+    }
+    let (site, problems) = load::load(config);
+    diagnostics.extend(problems);
+    clock.lap("load", site.content.len(), progress);
+
+    let markdown = parse::markdown::MarkdownOptions {
+        raw_html: config.raw_html,
+        base_path: &config.base_path,
+    };
+    let (pages, problems) = parse::parse(&site.content, &markdown);
+    drop(site.content);
+    diagnostics.extend(problems);
+    clock.lap("parse", pages.len(), progress);
+
+    let theme = match Theme::load(&site.templates, config) {
+        Ok(theme) => Some(theme),
+        Err(problems) => {
+            diagnostics.extend(problems);
+            None
+        }
+    };
+    let media: BTreeSet<String> = site
+        .media
+        .iter()
+        .map(|m| {
+            m.out_path
+                .strip_prefix("media/")
+                .unwrap_or(&m.out_path)
+                .to_string()
+        })
+        .collect();
+    let templates: BTreeSet<String> = site.templates.iter().map(|t| t.name.clone()).collect();
+    let index_options = index::IndexOptions {
+        include_drafts: options.include_drafts,
+        now: options.now,
+        media: &media,
+        templates: &templates,
+    };
+    let (site_index, problems) = index::index(pages, &index_options);
+    diagnostics.extend(problems);
+    report.posts = site_index.posts.len();
+    report.hidden_posts = site_index.hidden_posts;
+    report.next_scheduled = site_index.next_scheduled.map(|d| d.to_rfc3339());
+    clock.lap("index", site_index.posts.len(), progress);
+
+    let jobs = render::plan(&site_index, config);
+    let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
+    expected.extend(site.static_files.iter().map(|f| f.out_path.clone()));
+    expected.extend(site.media.iter().map(|f| f.out_path.clone()));
+    let severity = if options.mode == Mode::Check {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    diagnostics.extend(links::check_links(&site_index, &expected, severity));
+    report.pages = jobs
+        .iter()
+        .filter(|j| j.out_path().ends_with(".html"))
+        .count();
+    report.files = expected.len();
+
+    let Some(theme) = theme else { return Ok(()) };
+    if diagnostics.has_errors() {
+        return Ok(());
+    }
+    let mut stager = Stager::new(&options.out_dir);
+    let writing = options.mode == Mode::Build;
+    if writing {
+        stager
+            .prepare()
+            .map_err(|err| write_error(&options.out_dir, &err))?;
+    }
+    let input = RenderInput {
+        theme: &theme,
+        index: &site_index,
+        config,
+        jobs: &jobs,
+        drafts: options.include_drafts,
+    };
+    let results: Vec<Result<(), Diagnostic>> = jobs
+        .par_iter()
+        .map(|job| {
+            let bytes = render::render_job(job, &input)?;
+            let path = job.out_path();
+            if writing {
+                stager
+                    .put(&path, &bytes)
+                    .map_err(|err| write_error(&options.out_dir.join(&path), &err))?;
+            }
+            Ok(())
+        })
+        .chain(
+            site.static_files
+                .par_iter()
+                .chain(site.media.par_iter())
+                .map(|asset| {
+                    if writing {
+                        stager
+                            .copy(&asset.out_path, &asset.source)
+                            .map_err(|err| write_error(&asset.source, &err))?;
+                    }
+                    Ok(())
+                }),
+        )
+        .collect();
+    clock.lap("render", jobs.len(), progress);
+    diagnostics.extend(collapse_repeats(
+        results.into_iter().filter_map(Result::err).collect(),
+    ));
+    if diagnostics.has_errors() || !writing {
+        stager.abort();
+        return Ok(());
+    }
+    report.write = stager
+        .commit(&expected)
+        .map_err(|err| write_error(&options.out_dir, &err))?;
+    clock.lap("write", report.write.written, progress);
+    Ok(())
+}
+
+/// One template bug fails every page that uses the template; report it once,
+/// saying how many pages it hit.
+fn collapse_repeats(errors: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen: Vec<(Diagnostic, usize)> = Vec::new();
+    for error in errors {
+        let key = (&error.path, error.line, error.column);
+        match seen
+            .iter_mut()
+            .find(|(d, _)| (&d.path, d.line, d.column) == key)
+        {
+            Some((_, count)) => *count += 1,
+            None => seen.push((error, 0)),
+        }
+    }
+    seen.into_iter()
+        .map(|(mut d, more)| {
+            if more > 0 {
+                d.message.push_str(&format!(" (and {more} more pages)"));
+            }
+            d
+        })
+        .collect()
+}
+
+fn write_error(path: &Path, err: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(path, format!("cannot write the output: {err}"))
+        .hint("check that the output folder is writable and the disk is not full")
+}
+
+/// Refuses output folders whose stale-file cleanup would delete the site itself.
+fn check_out_dir(config: &Config, out_dir: &Path) -> Result<(), Diagnostic> {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let out = absolute(out_dir);
+    let root = absolute(&config.root);
+    let inside_sources = ["content", "themes", "media", "templates", "static"]
+        .iter()
+        .any(|d| out.starts_with(root.join(d)));
+    if root.starts_with(&out) || inside_sources {
+        return Err(Diagnostic::error(out_dir, "refusing to build into this folder: it holds the site's own files, which the build would delete")
+            .hint("choose an output folder such as `public` (the default)"));
+    }
+    Ok(())
+}

@@ -1,0 +1,336 @@
+//! The template contract: borrowed, serialisable views of the index.
+//!
+//! Templates never see [`Page`] or [`SiteIndex`] themselves, only these
+//! types, so internals can change without breaking themes. The fields are
+//! documented for theme authors in `docs/templates.md`; keep the two in step.
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use crate::build::index::{SiteIndex, TagEntry};
+use crate::build::page::{Page, PageKind};
+use crate::build::parse::markdown::TocEntry;
+use crate::config::{Config, MenuItem};
+
+/// Shared by every template as `site`.
+#[derive(Debug, Serialize)]
+pub struct SiteView<'a> {
+    title: &'a str,
+    description: &'a str,
+    base_url: &'a str,
+    base_path: &'a str,
+    language: &'a str,
+    menu: Vec<MenuItem>,
+    extra: &'a serde_json::Value,
+    generator: String,
+}
+
+impl<'a> SiteView<'a> {
+    /// The site view for `config`.
+    pub fn new(config: &'a Config) -> Self {
+        let menu = config
+            .menu
+            .iter()
+            .map(|item| MenuItem {
+                name: item.name.clone(),
+                url: site_url(config, &item.url),
+            })
+            .collect();
+        Self {
+            title: &config.title,
+            description: &config.description,
+            base_url: &config.base_url,
+            base_path: &config.base_path,
+            language: &config.language,
+            menu,
+            extra: &config.extra,
+            generator: format!("quire {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Prefixes site-relative URLs (`/about/`) with the base path; others pass through.
+pub fn site_url(config: &Config, url: &str) -> String {
+    match url.strip_prefix('/') {
+        Some(rest) if !rest.starts_with('/') => format!("{}{rest}", config.base_path),
+        _ => url.to_string(),
+    }
+}
+
+/// A date in the three forms templates need.
+#[derive(Debug, Serialize)]
+pub struct DateView {
+    iso: String,
+    ymd: String,
+    display: String,
+}
+
+impl DateView {
+    /// Formats `date` with the site's display format.
+    pub fn new(date: &DateTime<FixedOffset>, config: &Config) -> Self {
+        Self {
+            iso: date.to_rfc3339(),
+            ymd: date.format("%Y-%m-%d").to_string(),
+            display: date.format(&config.date_format).to_string(),
+        }
+    }
+}
+
+/// A link to a tag.
+#[derive(Debug, Serialize)]
+pub struct TagRef<'a> {
+    name: &'a str,
+    slug: &'a str,
+    url: String,
+}
+
+/// A link to an author.
+#[derive(Debug, Serialize)]
+pub struct AuthorRef<'a> {
+    username: &'a str,
+    name: &'a str,
+    url: String,
+}
+
+/// A post or page as templates see it.
+#[derive(Debug, Serialize)]
+pub struct PageView<'a> {
+    title: &'a str,
+    slug: &'a str,
+    url: String,
+    permalink: String,
+    kind: &'static str,
+    date: Option<DateView>,
+    updated: Option<DateView>,
+    draft: bool,
+    tags: Vec<TagRef<'a>>,
+    author: Option<AuthorRef<'a>>,
+    summary: &'a str,
+    has_more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    toc: Option<&'a [TocEntry]>,
+    word_count: usize,
+    reading_time: usize,
+    cover: Option<String>,
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// Whether a page view carries the full content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// For listings: no content, no table of contents.
+    Summary,
+    /// For the page itself.
+    Full,
+}
+
+impl<'a> PageView<'a> {
+    /// The view of `page`.
+    pub fn new(page: &'a Page, index: &'a SiteIndex, config: &Config, detail: Detail) -> Self {
+        let full = detail == Detail::Full;
+        let author = page.author.as_deref().and_then(|username| {
+            index.author_index(username).map(|i| {
+                let profile = &index.authors[i];
+                AuthorRef {
+                    username: profile.slug.as_str(),
+                    name: &profile.title,
+                    url: page_url(config, profile),
+                }
+            })
+        });
+        let tags = page
+            .tags
+            .iter()
+            .filter_map(|name| {
+                index.tag_for(name).map(|tag| TagRef {
+                    name,
+                    slug: tag.slug.as_str(),
+                    url: tag_url(config, tag, 1),
+                })
+            })
+            .collect();
+        Self {
+            title: &page.title,
+            slug: page.slug.as_str(),
+            url: page_url(config, page),
+            permalink: format!("{}{}", config.base_url, page.url_path),
+            kind: match page.kind {
+                PageKind::Post => "post",
+                PageKind::Page | PageKind::Author => "page",
+            },
+            date: page.date.as_ref().map(|d| DateView::new(d, config)),
+            updated: page.updated.as_ref().map(|d| DateView::new(d, config)),
+            draft: page.draft,
+            tags,
+            author,
+            summary: &page.summary_html,
+            has_more: page.has_more,
+            content: full.then_some(page.content_html.as_str()),
+            toc: full.then_some(page.toc.as_slice()),
+            word_count: page.word_count,
+            reading_time: page.reading_time(),
+            cover: page.cover.as_ref().map(|c| media_url(config, c)),
+            extra: &page.extra,
+        }
+    }
+}
+
+/// A neighbouring post.
+#[derive(Debug, Serialize)]
+pub struct LinkView<'a> {
+    title: &'a str,
+    url: String,
+}
+
+impl<'a> LinkView<'a> {
+    /// A link to `page`.
+    pub fn new(page: &'a Page, config: &Config) -> Self {
+        Self {
+            title: &page.title,
+            url: page_url(config, page),
+        }
+    }
+}
+
+/// One numbered page link.
+#[derive(Debug, Serialize)]
+pub struct PagerLink {
+    number: usize,
+    url: String,
+    current: bool,
+}
+
+/// A page of a paginated listing.
+#[derive(Debug, Serialize)]
+pub struct PaginatorView<'a> {
+    posts: Vec<PageView<'a>>,
+    current: usize,
+    total_pages: usize,
+    total_posts: usize,
+    previous: Option<String>,
+    next: Option<String>,
+    first: String,
+    last: String,
+    pages: Vec<PagerLink>,
+}
+
+impl<'a> PaginatorView<'a> {
+    /// Page `current` (1-based) of the listing of `posts` whose first page is at `base` (site-relative, ending in `/`).
+    pub fn new(
+        posts: &[usize],
+        current: usize,
+        base: &str,
+        index: &'a SiteIndex,
+        config: &Config,
+    ) -> Self {
+        let per_page = config.posts_per_page.get();
+        let total_pages = page_count(posts.len(), per_page);
+        let url = |n: usize| site_url(config, &pager_path(base, n));
+        let start = (current - 1) * per_page;
+        let end = (start + per_page).min(posts.len());
+        Self {
+            posts: posts[start..end]
+                .iter()
+                .map(|&i| PageView::new(&index.posts[i], index, config, Detail::Summary))
+                .collect(),
+            current,
+            total_pages,
+            total_posts: posts.len(),
+            previous: (current > 1).then(|| url(current - 1)),
+            next: (current < total_pages).then(|| url(current + 1)),
+            first: url(1),
+            last: url(total_pages),
+            pages: (1..=total_pages)
+                .map(|n| PagerLink {
+                    number: n,
+                    url: url(n),
+                    current: n == current,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Number of listing pages for `count` posts; at least 1.
+pub fn page_count(count: usize, per_page: usize) -> usize {
+    count.div_ceil(per_page).max(1)
+}
+
+/// Site-relative path of listing page `n` whose first page is `base`.
+pub fn pager_path(base: &str, n: usize) -> String {
+    if n == 1 {
+        base.to_string()
+    } else {
+        format!("{base}page/{n}/")
+    }
+}
+
+/// A tag as templates see it.
+#[derive(Debug, Serialize)]
+pub struct TagView<'a> {
+    name: &'a str,
+    slug: &'a str,
+    url: String,
+    feed_url: String,
+    count: usize,
+}
+
+impl<'a> TagView<'a> {
+    /// The view of `tag`.
+    pub fn new(tag: &'a TagEntry, config: &Config) -> Self {
+        Self {
+            name: &tag.name,
+            slug: tag.slug.as_str(),
+            url: tag_url(config, tag, 1),
+            feed_url: site_url(config, &format!("/tags/{}/atom.xml", tag.slug)),
+            count: tag.posts.len(),
+        }
+    }
+}
+
+/// An author profile as templates see it.
+#[derive(Debug, Serialize)]
+pub struct AuthorView<'a> {
+    username: &'a str,
+    name: &'a str,
+    url: String,
+    feed_url: String,
+    bio: &'a str,
+    avatar: Option<String>,
+    post_count: usize,
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> AuthorView<'a> {
+    /// The view of author number `i` of the index.
+    pub fn new(i: usize, index: &'a SiteIndex, config: &Config) -> Self {
+        let profile = &index.authors[i];
+        Self {
+            username: profile.slug.as_str(),
+            name: &profile.title,
+            url: page_url(config, profile),
+            feed_url: site_url(config, &format!("/{}atom.xml", profile.url_path)),
+            bio: &profile.content_html,
+            avatar: profile.avatar.as_ref().map(|a| media_url(config, a)),
+            post_count: index.author_posts[i].len(),
+            extra: &profile.extra,
+        }
+    }
+}
+
+/// URL of a page, with the base path.
+pub fn page_url(config: &Config, page: &Page) -> String {
+    format!("{}{}", config.base_path, page.url_path)
+}
+
+/// URL of listing page `n` of a tag.
+pub fn tag_url(config: &Config, tag: &TagEntry, n: usize) -> String {
+    site_url(config, &pager_path(&format!("/tags/{}/", tag.slug), n))
+}
+
+/// URL of a file under media/.
+pub fn media_url(config: &Config, file: &str) -> String {
+    format!("{}media/{file}", config.base_path)
+}

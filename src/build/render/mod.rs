@@ -1,0 +1,427 @@
+//! Stage 4: turn the index into output files, in parallel.
+//!
+//! [`plan`] lists every file the site consists of as a [`RenderJob`];
+//! [`render_job`] produces one file's bytes. Jobs are independent and read
+//! only immutable data, so the build runs them with rayon without locks.
+
+pub mod context;
+pub mod feeds;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tera::{Context, Tera};
+
+use crate::build::index::SiteIndex;
+use crate::build::load::TemplateSource;
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use context::{
+    AuthorView, Detail, LinkView, PageView, PaginatorView, SiteView, TagView, page_count,
+    pager_path, site_url,
+};
+
+/// Templates every theme must provide.
+pub const REQUIRED_TEMPLATES: &[&str] = &[
+    "index.html",
+    "post.html",
+    "page.html",
+    "tags.html",
+    "tag.html",
+    "authors.html",
+    "author.html",
+    "404.html",
+];
+
+/// What one output file is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Post number `n` of the index.
+    Post(usize),
+    /// Standalone page number `n`.
+    Page(usize),
+    /// Home page listing, page `n` (1-based).
+    Index(usize),
+    /// The list of all tags.
+    Tags,
+    /// Listing page `page` of tag number `tag`.
+    Tag {
+        /// Tag number.
+        tag: usize,
+        /// 1-based page.
+        page: usize,
+    },
+    /// The list of authors.
+    Authors,
+    /// Profile and listing page `page` of author number `author`.
+    Author {
+        /// Author number.
+        author: usize,
+        /// 1-based page.
+        page: usize,
+    },
+    /// 404.html.
+    NotFound,
+    /// /atom.xml.
+    SiteFeed,
+    /// Feed of tag number `n`.
+    TagFeed(usize),
+    /// Feed of author number `n`.
+    AuthorFeed(usize),
+    /// sitemap.xml.
+    Sitemap,
+    /// robots.txt.
+    Robots,
+}
+
+/// One output file to produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderJob {
+    /// Site-relative URL path (`posts/hello/`, `atom.xml`).
+    pub url_path: String,
+    /// What to render.
+    pub kind: JobKind,
+}
+
+impl RenderJob {
+    fn new(url_path: String, kind: JobKind) -> Self {
+        Self { url_path, kind }
+    }
+
+    /// Output file path relative to the output folder, `/`-separated.
+    pub fn out_path(&self) -> String {
+        if self.url_path.is_empty() || self.url_path.ends_with('/') {
+            format!("{}index.html", self.url_path)
+        } else {
+            self.url_path.clone()
+        }
+    }
+
+    /// True for HTML pages listed in the sitemap.
+    fn in_sitemap(&self) -> bool {
+        !matches!(
+            self.kind,
+            JobKind::NotFound
+                | JobKind::SiteFeed
+                | JobKind::TagFeed(_)
+                | JobKind::AuthorFeed(_)
+                | JobKind::Sitemap
+                | JobKind::Robots
+        )
+    }
+}
+
+/// Lists every file of the site, in a fixed order.
+pub fn plan(index: &SiteIndex, config: &Config) -> Vec<RenderJob> {
+    let per_page = config.posts_per_page.get();
+    let mut jobs = Vec::new();
+    for n in 1..=page_count(index.posts.len(), per_page) {
+        jobs.push(RenderJob::new(pager_path("", n), JobKind::Index(n)));
+    }
+    for (i, post) in index.posts.iter().enumerate() {
+        jobs.push(RenderJob::new(post.url_path.clone(), JobKind::Post(i)));
+    }
+    for (i, page) in index.pages.iter().enumerate() {
+        jobs.push(RenderJob::new(page.url_path.clone(), JobKind::Page(i)));
+    }
+    jobs.push(RenderJob::new("tags/".into(), JobKind::Tags));
+    for (i, tag) in index.tags.iter().enumerate() {
+        let base = format!("tags/{}/", tag.slug);
+        for n in 1..=page_count(tag.posts.len(), per_page) {
+            jobs.push(RenderJob::new(
+                pager_path(&base, n),
+                JobKind::Tag { tag: i, page: n },
+            ));
+        }
+        jobs.push(RenderJob::new(
+            format!("{base}atom.xml"),
+            JobKind::TagFeed(i),
+        ));
+    }
+    jobs.push(RenderJob::new("authors/".into(), JobKind::Authors));
+    for (i, author) in index.authors.iter().enumerate() {
+        for n in 1..=page_count(index.author_posts[i].len(), per_page) {
+            jobs.push(RenderJob::new(
+                pager_path(&author.url_path, n),
+                JobKind::Author { author: i, page: n },
+            ));
+        }
+        jobs.push(RenderJob::new(
+            format!("{}atom.xml", author.url_path),
+            JobKind::AuthorFeed(i),
+        ));
+    }
+    jobs.push(RenderJob::new("404.html".into(), JobKind::NotFound));
+    jobs.push(RenderJob::new("atom.xml".into(), JobKind::SiteFeed));
+    jobs.push(RenderJob::new("sitemap.xml".into(), JobKind::Sitemap));
+    jobs.push(RenderJob::new("robots.txt".into(), JobKind::Robots));
+    jobs
+}
+
+/// Parsed templates plus where each came from, for error messages.
+pub struct Theme {
+    tera: Tera,
+    sources: BTreeMap<String, PathBuf>,
+}
+
+impl std::fmt::Debug for Theme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Theme")
+            .field("templates", &self.sources.keys())
+            .finish()
+    }
+}
+
+impl Theme {
+    /// Parses the templates, reporting every syntax error with its file and line.
+    pub fn load(templates: &[TemplateSource], config: &Config) -> Result<Self, Diagnostics> {
+        let sources: BTreeMap<String, PathBuf> = templates
+            .iter()
+            .map(|t| (t.name.clone(), t.rel_path.clone()))
+            .collect();
+        let mut diagnostics = Diagnostics::new();
+        let mut tera = Tera::new();
+        if let Err(err) =
+            tera.add_raw_templates(templates.iter().map(|t| (t.name.as_str(), t.text.as_str())))
+        {
+            // Find every syntax error, not only the first, by parsing each file alone.
+            for template in templates {
+                if let Err(err) = Tera::new().add_raw_template(&template.name, &template.text)
+                    && matches!(err.kind(), tera::ErrorKind::SyntaxError(_))
+                {
+                    diagnostics.push(template_diagnostic(&err, &sources));
+                }
+            }
+            if diagnostics.is_empty() {
+                diagnostics.push(template_diagnostic(&err, &sources));
+            }
+        }
+        let theme_dir = format!("themes/{}/templates", config.theme);
+        for name in REQUIRED_TEMPLATES {
+            if !sources.contains_key(*name) {
+                diagnostics.push(
+                    Diagnostic::error(&theme_dir, format!("the theme has no `{name}` template"))
+                        .hint(format!(
+                            "add {theme_dir}/{name}, or templates/{name} at the site root"
+                        )),
+                );
+            }
+        }
+        if diagnostics.is_empty() {
+            tera.global_context().insert("site", &SiteView::new(config));
+            Ok(Self { tera, sources })
+        } else {
+            Err(diagnostics)
+        }
+    }
+
+    /// Names of the loaded templates.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.sources.keys().map(String::as_str)
+    }
+}
+
+/// Turns a Tera error into a diagnostic located in the template file.
+fn template_diagnostic(err: &tera::Error, sources: &BTreeMap<String, PathBuf>) -> Diagnostic {
+    let located = |report: &tera::ReportError, what: &str| {
+        let path = sources
+            .get(report.filename())
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(report.filename()));
+        let span = report.span();
+        Diagnostic::error(
+            path,
+            format!("{what}: {}", lowercase_first(report.message())),
+        )
+        .at(span.start_line.max(1), span.start_col + 1)
+    };
+    match err.kind() {
+        tera::ErrorKind::SyntaxError(report) => located(report, "template syntax error")
+            .hint("see https://keats.github.io/tera/docs/ for the template syntax"),
+        tera::ErrorKind::RenderingError(report) => located(report, "template error"),
+        other => Diagnostic::error(
+            "templates",
+            format!("template error: {}", lowercase_first(&other.to_string())),
+        ),
+    }
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Everything a job may read.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderInput<'a> {
+    /// Templates.
+    pub theme: &'a Theme,
+    /// The organised site.
+    pub index: &'a SiteIndex,
+    /// Settings.
+    pub config: &'a Config,
+    /// All jobs (for the sitemap).
+    pub jobs: &'a [RenderJob],
+    /// The build includes drafts.
+    pub drafts: bool,
+}
+
+/// Produces the bytes of one output file.
+pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, Diagnostic> {
+    let RenderInput {
+        theme,
+        index,
+        config,
+        jobs,
+        drafts,
+    } = *input;
+    let mut feed_url = site_url(config, "/atom.xml");
+    let mut context = Context::new();
+    let template: &str = match job.kind {
+        JobKind::Post(i) => {
+            let post = &index.posts[i];
+            context.insert("page", &PageView::new(post, index, config, Detail::Full));
+            let previous = index.posts.get(i + 1).map(|p| LinkView::new(p, config));
+            let next = i
+                .checked_sub(1)
+                .map(|n| LinkView::new(&index.posts[n], config));
+            context.insert("previous", &previous);
+            context.insert("next", &next);
+            post.template.as_deref().unwrap_or("post.html")
+        }
+        JobKind::Page(i) => {
+            let page = &index.pages[i];
+            context.insert("page", &PageView::new(page, index, config, Detail::Full));
+            page.template.as_deref().unwrap_or("page.html")
+        }
+        JobKind::Index(n) => {
+            let all: Vec<usize> = (0..index.posts.len()).collect();
+            context.insert(
+                "paginator",
+                &PaginatorView::new(&all, n, "/", index, config),
+            );
+            "index.html"
+        }
+        JobKind::Tags => {
+            let tags: Vec<_> = index.tags.iter().map(|t| TagView::new(t, config)).collect();
+            context.insert("tags", &tags);
+            "tags.html"
+        }
+        JobKind::Tag { tag, page } => {
+            let entry = &index.tags[tag];
+            let view = TagView::new(entry, config);
+            feed_url = site_url(config, &format!("/tags/{}/atom.xml", entry.slug));
+            context.insert("tag", &view);
+            context.insert(
+                "paginator",
+                &PaginatorView::new(
+                    &entry.posts,
+                    page,
+                    &format!("/tags/{}/", entry.slug),
+                    index,
+                    config,
+                ),
+            );
+            "tag.html"
+        }
+        JobKind::Authors => {
+            let authors: Vec<_> = (0..index.authors.len())
+                .map(|i| AuthorView::new(i, index, config))
+                .collect();
+            context.insert("authors", &authors);
+            "authors.html"
+        }
+        JobKind::Author { author, page } => {
+            let profile = &index.authors[author];
+            feed_url = site_url(config, &format!("/{}atom.xml", profile.url_path));
+            context.insert("author", &AuthorView::new(author, index, config));
+            let base = format!("/{}", profile.url_path);
+            context.insert(
+                "paginator",
+                &PaginatorView::new(&index.author_posts[author], page, &base, index, config),
+            );
+            "author.html"
+        }
+        JobKind::NotFound => "404.html",
+        JobKind::SiteFeed => {
+            let all: Vec<usize> = (0..index.posts.len().min(config.feed_limit)).collect();
+            let spec = feeds::FeedSpec {
+                title: config.title.clone(),
+                path: job.url_path.clone(),
+                alternate: String::new(),
+                posts: &all,
+            };
+            return Ok(feeds::atom(&spec, index, config).into_bytes());
+        }
+        JobKind::TagFeed(i) => {
+            let tag = &index.tags[i];
+            let spec = feeds::FeedSpec {
+                title: format!("{} — {}", config.title, tag.name),
+                path: job.url_path.clone(),
+                alternate: format!("tags/{}/", tag.slug),
+                posts: &tag.posts,
+            };
+            return Ok(feeds::atom(&spec, index, config).into_bytes());
+        }
+        JobKind::AuthorFeed(i) => {
+            let author = &index.authors[i];
+            let spec = feeds::FeedSpec {
+                title: format!("{} — {}", config.title, author.title),
+                path: job.url_path.clone(),
+                alternate: author.url_path.clone(),
+                posts: &index.author_posts[i],
+            };
+            return Ok(feeds::atom(&spec, index, config).into_bytes());
+        }
+        JobKind::Sitemap => {
+            let entries: Vec<_> = jobs
+                .iter()
+                .filter(|j| j.in_sitemap())
+                .map(|j| feeds::SitemapEntry {
+                    path: j.url_path.clone(),
+                    lastmod: match j.kind {
+                        JobKind::Post(i) => index.posts[i]
+                            .updated
+                            .or(index.posts[i].date)
+                            .map(|d| d.format("%Y-%m-%d").to_string()),
+                        _ => None,
+                    },
+                })
+                .collect();
+            return Ok(feeds::sitemap(&entries, config).into_bytes());
+        }
+        JobKind::Robots => return Ok(feeds::robots(config).into_bytes()),
+    };
+    let current_url = site_url(config, &format!("/{}", job.url_path));
+    context.insert("current_url", &current_url);
+    context.insert(
+        "current_permalink",
+        &format!("{}{}", config.base_url, job.url_path),
+    );
+    context.insert("feed_url", &feed_url);
+    context.insert("drafts", &drafts);
+    let mut buffer = Vec::with_capacity(16 * 1024);
+    theme
+        .tera
+        .render_to(template, &context, &mut buffer)
+        .map_err(|err| {
+            let mut diagnostic = template_diagnostic(&err, &theme.sources);
+            let source = match job.kind {
+                JobKind::Post(i) => format!(" (from {})", index.posts[i].source.display()),
+                JobKind::Page(i) => format!(" (from {})", index.pages[i].source.display()),
+                _ => String::new(),
+            };
+            diagnostic.message = format!(
+                "{} while rendering `{current_url}`{source}",
+                diagnostic.message
+            );
+            diagnostic.hint = Some(format!(
+                "fix the template `{template}` or the page it renders"
+            ));
+            diagnostic
+        })?;
+    Ok(buffer)
+}

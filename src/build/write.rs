@@ -1,0 +1,257 @@
+//! Stage 5: put the output on disk without ever showing a half-built site.
+//!
+//! Files are staged while rendering runs: each new or changed file goes to a
+//! staging folder beside the output folder (same file system, so renames are
+//! atomic); unchanged files are left alone with their mtimes. Only when the
+//! whole build succeeded does [`Stager::commit`] rename the staged files into
+//! place and remove files that no longer belong. On failure
+//! [`Stager::abort`] deletes the staging folder and the output is exactly as
+//! it was. Memory stays flat: no page is kept after it has been staged.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+
+/// What a commit did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WriteReport {
+    /// Files created or replaced.
+    pub written: usize,
+    /// Files whose bytes were already right.
+    pub unchanged: usize,
+    /// Stale files deleted.
+    pub removed: usize,
+}
+
+/// Collects output files for one build.
+#[derive(Debug)]
+pub struct Stager {
+    out_dir: PathBuf,
+    staging_dir: Option<PathBuf>,
+    staged: Mutex<Vec<(String, PathBuf)>>,
+    next_id: AtomicUsize,
+    unchanged: AtomicUsize,
+}
+
+impl Stager {
+    /// A stager that will write into `out_dir`.
+    pub fn new(out_dir: &Path) -> Self {
+        Self {
+            out_dir: out_dir.to_path_buf(),
+            staging_dir: None,
+            staged: Mutex::new(Vec::new()),
+            next_id: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+        }
+    }
+
+    /// Creates the staging folder; call before staging anything.
+    pub fn prepare(&mut self) -> io::Result<()> {
+        let parent = self.out_dir.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(parent)?;
+        let name = self
+            .out_dir
+            .file_name()
+            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        let staging = parent.join(format!(".{name}.quire-staging-{}", std::process::id()));
+        if staging.exists() {
+            fs::remove_dir_all(&staging)?;
+        }
+        fs::create_dir(&staging)?;
+        self.staging_dir = Some(staging);
+        Ok(())
+    }
+
+    fn staging_path(&self) -> io::Result<PathBuf> {
+        let dir = self
+            .staging_dir
+            .as_ref()
+            .ok_or_else(|| io::Error::other("stager not prepared"))?;
+        Ok(dir.join(self.next_id.fetch_add(1, Ordering::Relaxed).to_string()))
+    }
+
+    fn record(&self, rel: &str, staged: PathBuf) {
+        self.staged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((rel.to_string(), staged));
+    }
+
+    /// Stages `bytes` as output file `rel` (a `/`-separated relative path)
+    /// unless the output already holds exactly these bytes.
+    pub fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        if crate::fsx::has_same_bytes(&self.out_dir.join(rel), bytes) {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let staged = self.staging_path()?;
+        fs::write(&staged, bytes)?;
+        self.record(rel, staged);
+        Ok(())
+    }
+
+    /// Stages a copy of `source` as output file `rel`, unless identical.
+    pub fn copy(&self, rel: &str, source: &Path) -> io::Result<()> {
+        if crate::fsx::same_file_contents(source, &self.out_dir.join(rel)) {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let staged = self.staging_path()?;
+        fs::copy(source, &staged)?;
+        self.record(rel, staged);
+        Ok(())
+    }
+
+    /// Moves staged files into place, then deletes every file in the output
+    /// folder that is not in `expected`.
+    pub fn commit(self, expected: &BTreeSet<String>) -> io::Result<WriteReport> {
+        let mut staged = self
+            .staged
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        staged.sort();
+        let mut report = WriteReport {
+            unchanged: self.unchanged.into_inner(),
+            ..WriteReport::default()
+        };
+        fs::create_dir_all(&self.out_dir)?;
+        for (rel, temp) in &staged {
+            let target = self.out_dir.join(rel);
+            if let Some(parent) = target.parent() {
+                make_dir(parent, &self.out_dir)?;
+            }
+            if target.is_dir() {
+                fs::remove_dir_all(&target)?;
+            }
+            fs::rename(temp, &target)?;
+            report.written += 1;
+        }
+        report.removed = remove_stale(&self.out_dir, expected)?;
+        if let Some(dir) = &self.staging_dir {
+            fs::remove_dir_all(dir)?;
+        }
+        Ok(report)
+    }
+
+    /// Throws the staged files away; the output folder is untouched.
+    pub fn abort(self) {
+        if let Some(dir) = &self.staging_dir {
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Creates `dir`, replacing a file that stands where a folder must go.
+fn make_dir(dir: &Path, out_dir: &Path) -> io::Result<()> {
+    match fs::create_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(err)
+            if err.kind() == io::ErrorKind::AlreadyExists
+                || err.kind() == io::ErrorKind::NotADirectory =>
+        {
+            // Walk down from the output root and remove the first file in the way.
+            let rel = dir.strip_prefix(out_dir).map_err(|_| err)?;
+            let mut current = out_dir.to_path_buf();
+            for part in rel.components() {
+                current.push(part);
+                if current.is_file() {
+                    fs::remove_file(&current)?;
+                }
+            }
+            fs::create_dir_all(dir)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Deletes files under `out_dir` not listed in `expected`, and folders left empty.
+fn remove_stale(out_dir: &Path, expected: &BTreeSet<String>) -> io::Result<usize> {
+    let mut removed = 0;
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(out_dir)
+        .min_depth(1)
+        .follow_links(false)
+    {
+        let entry = entry.map_err(io::Error::other)?;
+        let rel = entry.path().strip_prefix(out_dir).unwrap_or(entry.path());
+        if entry.file_type().is_dir() {
+            dirs.push(entry.path().to_path_buf());
+        } else if !expected.contains(&crate::build::load::slash_path(rel)) {
+            fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    // Deepest first, so a folder is empty once its children are gone.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in dirs {
+        if fs::read_dir(&dir)?.next().is_none() {
+            fs::remove_dir(&dir)?;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expected(paths: &[&str]) -> BTreeSet<String> {
+        paths.iter().map(|p| (*p).to_string()).collect()
+    }
+
+    #[test]
+    fn writes_skips_unchanged_and_removes_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let mut stager = Stager::new(&out);
+        stager.prepare().unwrap();
+        stager.put("a/index.html", b"one").unwrap();
+        stager.put("old.html", b"old").unwrap();
+        let report = stager
+            .commit(&expected(&["a/index.html", "old.html"]))
+            .unwrap();
+        assert_eq!(
+            report,
+            WriteReport {
+                written: 2,
+                unchanged: 0,
+                removed: 0
+            }
+        );
+
+        let mut stager = Stager::new(&out);
+        stager.prepare().unwrap();
+        stager.put("a/index.html", b"one").unwrap();
+        let report = stager.commit(&expected(&["a/index.html"])).unwrap();
+        assert_eq!(
+            report,
+            WriteReport {
+                written: 0,
+                unchanged: 1,
+                removed: 1
+            }
+        );
+        assert!(!out.join("old.html").exists());
+        // Only the output folder is left beside the staging folder's parent.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn abort_leaves_output_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("keep.html"), b"keep").unwrap();
+        let mut stager = Stager::new(&out);
+        stager.prepare().unwrap();
+        stager.put("keep.html", b"changed").unwrap();
+        stager.abort();
+        assert_eq!(fs::read(out.join("keep.html")).unwrap(), b"keep");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
