@@ -184,7 +184,11 @@ impl<'a> Renderer<'a, '_> {
             Event::End(tag) => {
                 if matches!(
                     tag,
-                    TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_)
+                    TagEnd::Paragraph
+                        | TagEnd::Heading(_)
+                        | TagEnd::Item
+                        | TagEnd::TableCell
+                        | TagEnd::BlockQuote(_)
                 ) {
                     self.words.push(' ');
                 }
@@ -563,6 +567,43 @@ fn sanitize(html: &str) -> String {
         .to_string()
 }
 
+/// Plain text of an HTML fragment, whitespace collapsed and cut at a word
+/// boundary after about `max_chars` characters (with an ellipsis), for meta
+/// descriptions.
+pub fn plain_text(html: &str, max_chars: usize) -> String {
+    let mut text = String::with_capacity(html.len().min(max_chars * 2));
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() > max_chars {
+            out.push('…');
+            return out;
+        }
+        if !out.is_empty() && !matches!(word, "." | "," | ";" | ":" | "!" | "?") {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// Escapes text for use inside a double-quoted HTML attribute.
 pub fn escape_attr(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -704,6 +745,15 @@ mod tests {
             },
         );
         assert!(allowed.html.contains("<b>x</b>"));
+    }
+
+    #[test]
+    fn plain_text_strips_tags_and_cuts_at_words() {
+        assert_eq!(
+            plain_text("<p>Fish &amp; <em>chips</em>.</p>\n", 100),
+            "Fish & chips."
+        );
+        assert_eq!(plain_text("<p>one two three</p>", 9), "one two…");
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct SiteView<'a> {
     menu: Vec<MenuItem>,
     extra: &'a serde_json::Value,
     generator: String,
+    feed_url: String,
+    tags_url: String,
+    authors_url: String,
 }
 
 impl<'a> SiteView<'a> {
@@ -45,6 +48,9 @@ impl<'a> SiteView<'a> {
             menu,
             extra: &config.extra,
             generator: format!("quire {}", env!("CARGO_PKG_VERSION")),
+            feed_url: site_url(config, "/atom.xml"),
+            tags_url: site_url(config, "/tags/"),
+            authors_url: site_url(config, "/authors/"),
         }
     }
 }
@@ -106,6 +112,7 @@ pub struct PageView<'a> {
     tags: Vec<TagRef<'a>>,
     author: Option<AuthorRef<'a>>,
     summary: &'a str,
+    description: String,
     has_more: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<&'a str>,
@@ -166,6 +173,7 @@ impl<'a> PageView<'a> {
             tags,
             author,
             summary: &page.summary_html,
+            description: crate::build::parse::markdown::plain_text(&page.summary_html, 200),
             has_more: page.has_more,
             content: full.then_some(page.content_html.as_str()),
             toc: full.then_some(page.toc.as_slice()),

