@@ -1,1 +1,18 @@
-//! Integration tests (filled in below).
+//! The integration test binary: one module per feature, each driving the real
+//! `quire` binary over small fixture sites (see tests/README.md).
+
+// Test helpers are plain `pub` items; the library lints do not apply here.
+#![allow(unreachable_pub, missing_docs)]
+
+mod support;
+
+/// Every error case: exact message, exit code, and an untouched public/.
+mod build_errors;
+/// What a successful build writes: pages, feeds, URLs, HTML fragments.
+mod build_output;
+/// Incremental output: determinism, no rewrites, stale file removal.
+mod build_writes;
+/// `init`, `new post`, `check`, `--json` and exit codes.
+mod cli;
+/// Architecture invariants, checked on the source tree.
+mod tidy;

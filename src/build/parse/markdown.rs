@@ -256,6 +256,7 @@ impl<'a> Renderer<'a, '_> {
         events: &mut OffsetEvents<'a>,
     ) {
         let (inner, plain) = self.render_inner(events, TagEnd::Heading(level));
+        self.words.push(' ');
         let plain = plain.trim().to_string();
         let base = id
             .map(|id| id.to_string())
@@ -668,7 +669,7 @@ mod tests {
 
     #[test]
     fn summary_sources() {
-        let r = md("First *para*.\n\nSecond.\n\n<!-- more -->\n\nRest.\n");
+        let r = md("First *para*.\n\nSecond.\n\n<!-- more -->\n\n## Rest\n\nEnd.\n");
         assert_eq!(
             r.first_paragraph.as_deref(),
             Some("<p>First <em>para</em>.</p>\n")
@@ -678,7 +679,7 @@ mod tests {
             Some("<p>First <em>para</em>.</p>\n<p>Second.</p>\n")
         );
         assert!(!r.html.contains("more"));
-        assert_eq!(r.word_count, 4);
+        assert_eq!(r.word_count, 5);
     }
 
     #[test]

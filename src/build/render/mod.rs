@@ -414,10 +414,12 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
                 JobKind::Page(i) => format!(" (from {})", index.pages[i].source.display()),
                 _ => String::new(),
             };
-            diagnostic.message = format!(
-                "{} while rendering `{current_url}`{source}",
-                diagnostic.message
-            );
+            let cause = diagnostic
+                .message
+                .strip_prefix("template error: ")
+                .unwrap_or(&diagnostic.message);
+            diagnostic.message =
+                format!("template error while rendering `{current_url}`{source}: {cause}");
             diagnostic.hint = Some(format!(
                 "fix the template `{template}` or the page it renders"
             ));

@@ -1,0 +1,253 @@
+use crate::support::Site;
+
+#[test]
+fn builds_every_output_of_the_basic_site() {
+    let site = Site::fixture("basic");
+    site.build();
+    for file in [
+        "index.html",
+        "page/2/index.html",
+        "posts/first/index.html",
+        "posts/second/index.html",
+        "posts/third/index.html",
+        "about/index.html",
+        "tags/index.html",
+        "tags/rust/index.html",
+        "tags/rust/atom.xml",
+        "tags/web/index.html",
+        "authors/index.html",
+        "authors/ada/index.html",
+        "authors/ada/atom.xml",
+        "atom.xml",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "css/quire.css",
+        "media/dot.png",
+    ] {
+        assert!(
+            site.exists(&format!("public/{file}")),
+            "missing public/{file}"
+        );
+    }
+    assert!(
+        !site.exists("public/page/3/index.html"),
+        "3 posts at 2 per page make 2 pages"
+    );
+}
+
+#[test]
+fn drafts_and_future_posts_are_left_out_unless_asked_for() {
+    let site = Site::fixture("basic");
+    site.build();
+    assert!(!site.exists("public/posts/draft/index.html"));
+    assert!(!site.exists("public/posts/future/index.html"));
+    assert!(!site.read("public/sitemap.xml").contains("posts/draft/"));
+
+    site.quire(&["build", "--drafts"]).assert_code(0);
+    assert!(site.exists("public/posts/draft/index.html"));
+    assert!(site.exists("public/posts/future/index.html"));
+    assert!(
+        site.main_of("public/posts/draft/index.html")
+            .contains("Draft"),
+        "drafts are marked"
+    );
+}
+
+#[test]
+fn post_page_has_anchors_highlighting_footnotes_tables_and_tasks() {
+    let site = Site::fixture("basic");
+    site.build();
+    let main = site.main_of("public/posts/first/index.html");
+    for fragment in [
+        "<h1>First post</h1>",
+        "<time datetime=\"2024-01-01T00:00:00+00:00\">2024-01-01</time>",
+        "<a href=\"/authors/ada/\" rel=\"author\">Ada Example</a>",
+        "<h2 id=\"code\">Code <a class=\"heading-anchor\" href=\"#code\" aria-label=\"Link to this section: Code\">#</a></h2>",
+        "<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-kw\">fn</span> <span class=\"hl-fn\">main</span>() {}\n</code></pre>",
+        "<th style=\"text-align: left\">a</th>",
+        "<input disabled=\"\" type=\"checkbox\" checked=\"\"/>",
+        "<sup class=\"footnote-reference\" id=\"fnref-1\"><a href=\"#fn-1\">1</a></sup>",
+        "<li id=\"fn-1\"><p>The note. <a class=\"footnote-backref\" href=\"#fnref-1\"",
+        "<img src=\"/media/dot.png\" alt=\"\"",
+        "href=\"/tags/rust/\"",
+    ] {
+        assert!(main.contains(fragment), "missing {fragment:?} in\n{main}");
+    }
+    // Neighbours: first is the oldest post, so only a newer one.
+    assert!(main.contains("href=\"/posts/second/\""), "{main}");
+}
+
+#[test]
+fn listings_are_paginated_newest_first_with_summaries() {
+    let site = Site::fixture("basic");
+    site.build();
+    let page1 = site.main_of("public/index.html");
+    let third = page1.find("Third post").expect("third on page 1");
+    let second = page1.find("Second post").expect("second on page 1");
+    assert!(third < second, "newest first");
+    assert!(!page1.contains("First post"));
+    assert!(page1.contains("href=\"/page/2/\""), "{page1}");
+    let page2 = site.main_of("public/page/2/index.html");
+    assert!(page2.contains("First post"));
+    // Summary of the first post is the text before <!-- more -->.
+    assert!(page2.contains("Intro paragraph with a footnote"), "{page2}");
+    assert!(
+        !page2.contains("language-rust"),
+        "summaries stop at the more marker"
+    );
+
+    let tag = site.main_of("public/tags/web/index.html");
+    assert!(
+        tag.contains("Third post") && tag.contains("First post") && !tag.contains("Second post"),
+        "{tag}"
+    );
+    let author = site.main_of("public/authors/ada/index.html");
+    assert!(author.contains("Ada writes <em>tests</em>"), "{author}");
+    assert!(author.contains("/media/dot.png"), "avatar shown: {author}");
+    assert!(
+        author.contains("Second post")
+            && author.contains("First post")
+            && !author.contains("Third post")
+    );
+}
+
+#[test]
+fn feeds_sitemap_and_robots_are_well_formed_and_absolute() {
+    let site = Site::fixture("basic");
+    site.build();
+    let feed = site.read("public/atom.xml");
+    assert!(feed.starts_with(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\""
+    ));
+    assert!(feed.contains("<id>https://example.org/posts/third/</id>"));
+    assert!(
+        feed.contains("<updated>2024-03-01T00:00:00+00:00</updated>"),
+        "feed updated = newest entry, not build time"
+    );
+    assert!(feed.contains(
+        "<author><name>Ada Example</name><uri>https://example.org/authors/ada/</uri></author>"
+    ));
+    assert_eq!(feed.matches("<entry>").count(), 3);
+    let tag_feed = site.read("public/tags/rust/atom.xml");
+    assert_eq!(tag_feed.matches("<entry>").count(), 2);
+    let sitemap = site.read("public/sitemap.xml");
+    assert!(sitemap.contains(
+        "<url><loc>https://example.org/posts/second/</loc><lastmod>2024-02-01</lastmod></url>"
+    ));
+    assert!(!sitemap.contains("404.html"));
+    assert_eq!(
+        site.read("public/robots.txt"),
+        "User-agent: *\nAllow: /\n\nSitemap: https://example.org/sitemap.xml\n"
+    );
+}
+
+#[test]
+fn base_url_with_a_path_prefixes_every_site_link() {
+    let site = Site::fixture("basic");
+    site.quire(&["build", "--base-url", "https://example.org/blog"])
+        .assert_code(0);
+    let post = site.read("public/posts/second/index.html");
+    assert!(
+        post.contains("href=\"/blog/posts/first/\""),
+        "markdown links"
+    );
+    assert!(
+        post.contains("href=\"/blog/css/quire.css\""),
+        "theme assets"
+    );
+    assert!(
+        post.contains("<link rel=\"canonical\" href=\"https://example.org/blog/posts/second/\">")
+    );
+    assert!(
+        site.read("public/atom.xml")
+            .contains("https://example.org/blog/posts/second/")
+    );
+}
+
+#[test]
+fn raw_html_is_sanitised_escaped_or_allowed_as_configured() {
+    let site = Site::fixture("basic");
+    site.write(
+        "content/posts/raw.md",
+        "---\ntitle: Raw\ndate: 2024-01-05\n---\n\nPress <kbd>Ctrl</kbd>.<script>alert(1)</script> [x](javascript:alert(2))\n",
+    );
+    let run = site.build();
+    let main = site.main_of("public/posts/raw/index.html");
+    assert!(
+        main.contains("<kbd>Ctrl</kbd>")
+            && !main.contains("<script>")
+            && !main.contains("javascript:"),
+        "{main}"
+    );
+    assert!(
+        run.stderr
+            .contains("content/posts/raw.md:6:1: warning: link to `javascript:alert(2)` removed"),
+        "{}",
+        run.stderr
+    );
+
+    let config = site.read("config.toml");
+    site.write("config.toml", &format!("raw_html = \"escape\"\n{config}"));
+    site.build();
+    assert!(
+        site.main_of("public/posts/raw/index.html")
+            .contains("&lt;kbd&gt;Ctrl&lt;/kbd&gt;")
+    );
+    site.write("config.toml", &format!("raw_html = \"allow\"\n{config}"));
+    site.build();
+    assert!(
+        site.main_of("public/posts/raw/index.html")
+            .contains("<script>alert(1)</script>")
+    );
+}
+
+#[test]
+fn site_templates_and_static_files_override_the_theme() {
+    let site = Site::fixture("basic");
+    site.write("templates/page.html", "{% extends \"base.html\" %}{% block content %}<p class=\"custom\">{{ page.title }}</p>{% endblock content %}");
+    site.write("static/css/quire.css", "body{}");
+    site.build();
+    assert!(
+        site.read("public/about/index.html")
+            .contains("<p class=\"custom\">About</p>")
+    );
+    assert_eq!(site.read("public/css/quire.css"), "body{}");
+}
+
+#[test]
+fn unknown_front_matter_reaches_templates_as_extra() {
+    let site = Site::fixture("basic");
+    site.write("templates/post.html", "{{ page.extra.series | default(value=\"none\") }}|{{ page.word_count }}|{{ page.reading_time }}");
+    site.build();
+    assert_eq!(site.read("public/posts/first/index.html"), "basics|13|1");
+}
+
+#[test]
+fn example_site_in_the_repository_builds_cleanly() {
+    let site = Site::empty();
+    for dir in ["content", "media", "themes"] {
+        copy(&crate::support::repo_root().join(dir), &site.path(dir));
+    }
+    std::fs::copy(
+        crate::support::repo_root().join("config.toml"),
+        site.path("config.toml"),
+    )
+    .unwrap();
+    let run = site.quire(&["check"]);
+    run.assert_code(0);
+    assert_eq!(run.stderr, "", "the example site has no warnings");
+    site.build();
+}
+
+fn copy(from: &std::path::Path, to: &std::path::Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

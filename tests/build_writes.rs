@@ -1,0 +1,95 @@
+use crate::support::{Site, contents, tree};
+
+#[test]
+fn two_builds_of_the_same_input_are_byte_identical() {
+    let site = Site::fixture("basic");
+    site.quire(&["build", "--out", "out-a"]).assert_code(0);
+    site.quire(&["build", "--out", "out-b"]).assert_code(0);
+    let (a, b) = (site.tree("out-a"), site.tree("out-b"));
+    assert_eq!(
+        a.len(),
+        20,
+        "12 pages, 4 feeds, sitemap, robots, stylesheet, image"
+    );
+    assert_eq!(contents(&a), contents(&b));
+}
+
+#[test]
+fn a_second_build_rewrites_no_file() {
+    let site = Site::fixture("basic");
+    site.build();
+    let before = site.tree("public");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let run = site.quire(&["build", "--json"]);
+    run.assert_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["write"]["written"], 0);
+    assert_eq!(report["write"]["removed"], 0);
+    assert_eq!(report["write"]["unchanged"], before.len());
+    assert_eq!(site.tree("public"), before, "mtimes kept");
+}
+
+#[test]
+fn editing_a_post_rewrites_only_what_changed() {
+    let site = Site::fixture("basic");
+    site.build();
+    let before = site.tree("public");
+    let text = site
+        .read("content/posts/third.md")
+        .replace("Third body", "Edited body");
+    site.write("content/posts/third.md", &text);
+    site.build();
+    let after = site.tree("public");
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert!(changed.contains(&"posts/third/index.html"), "{changed:?}");
+    assert!(!changed.contains(&"posts/first/index.html"), "{changed:?}");
+    assert!(!changed.contains(&"css/quire.css"), "{changed:?}");
+}
+
+#[test]
+fn removing_a_post_removes_its_pages() {
+    let site = Site::fixture("basic");
+    site.build();
+    assert!(site.exists("public/posts/third/index.html"));
+    assert!(site.exists("public/tags/web/index.html"));
+    site.remove("content/posts/third.md");
+    site.remove("content/posts/first.md");
+    site.write("content/about.md", "---\ntitle: About\n---\n\nAbout.\n");
+    let run = site.quire(&["build", "--json"]);
+    run.assert_code(0);
+    assert!(!site.exists("public/posts/third"), "post folder removed");
+    assert!(
+        !site.exists("public/tags/web"),
+        "tag with no posts left is removed"
+    );
+    assert!(!site.exists("public/page/2"), "pagination shrank");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        report["write"]["removed"].as_u64().unwrap() >= 5,
+        "{report}"
+    );
+}
+
+#[test]
+fn files_added_by_hand_to_the_output_are_removed() {
+    let site = Site::fixture("basic");
+    site.build();
+    site.write("public/stray.html", "stray");
+    site.build();
+    assert!(!site.exists("public/stray.html"));
+}
+
+#[test]
+fn output_can_live_outside_the_site() {
+    let site = Site::fixture("basic");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("deploy");
+    site.quire(&["build", "--out", out.to_str().unwrap()])
+        .assert_code(0);
+    assert!(tree(&out).contains_key("posts/first/index.html"));
+    assert!(!site.exists("public"));
+}

@@ -1,0 +1,179 @@
+//! Test harness: a fixture site copied into a temporary folder, a way to run
+//! the real `quire` binary on it, and snapshots of its output folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::SystemTime;
+
+/// The repository root (the example site, and the source of the default theme).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A site in a temporary folder.
+pub struct Site {
+    dir: tempfile::TempDir,
+}
+
+/// The result of running `quire`.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Every file under a folder with its bytes and modification time.
+pub type Tree = BTreeMap<String, (Vec<u8>, SystemTime)>;
+
+impl Site {
+    /// A copy of `tests/fixtures/<name>` with the repository's default theme.
+    pub fn fixture(name: &str) -> Self {
+        let site = Self::empty();
+        copy_dir(&repo_root().join("tests/fixtures").join(name), site.root());
+        if !site.root().join("themes").exists() {
+            copy_dir(
+                &repo_root().join("themes/default"),
+                &site.root().join("themes/default"),
+            );
+        }
+        site
+    }
+
+    /// An empty temporary folder.
+    pub fn empty() -> Self {
+        Self {
+            dir: tempfile::Builder::new()
+                .prefix("quire-test-")
+                .tempdir()
+                .expect("temp dir"),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    /// Writes (or replaces) a file of the site.
+    pub fn write(&self, rel: &str, text: &str) -> &Self {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    pub fn remove(&self, rel: &str) -> &Self {
+        std::fs::remove_file(self.path(rel)).unwrap();
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.path(rel).exists()
+    }
+
+    /// Runs `quire ARGS` in the site folder.
+    pub fn quire(&self, args: &[&str]) -> Run {
+        run_quire(self.root(), args)
+    }
+
+    /// `quire build`, which must succeed.
+    pub fn build(&self) -> Run {
+        let run = self.quire(&["build"]);
+        run.assert_code(0);
+        run
+    }
+
+    /// The `<main>` element of an output page, where the page's own content is.
+    pub fn main_of(&self, rel: &str) -> String {
+        let html = self.read(rel);
+        let start = html
+            .find("<main")
+            .unwrap_or_else(|| panic!("no <main> in {rel}"));
+        let end = html.find("</main>").expect("no </main>") + "</main>".len();
+        html[start..end].to_string()
+    }
+
+    /// Every file under `rel` with bytes and mtime.
+    pub fn tree(&self, rel: &str) -> Tree {
+        tree(&self.path(rel))
+    }
+}
+
+pub fn run_quire(cwd: &Path, args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run quire");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub fn tree(dir: &Path) -> Tree {
+    let mut files = Tree::new();
+    if !dir.exists() {
+        return files;
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let meta = entry.metadata().unwrap();
+            files.insert(
+                rel,
+                (
+                    std::fs::read(entry.path()).unwrap(),
+                    meta.modified().unwrap(),
+                ),
+            );
+        }
+    }
+    files
+}
+
+/// Only the paths and bytes of a tree (for comparing two builds).
+pub fn contents(tree: &Tree) -> BTreeMap<&str, &[u8]> {
+    tree.iter()
+        .map(|(k, (bytes, _))| (k.as_str(), bytes.as_slice()))
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
