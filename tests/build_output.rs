@@ -251,3 +251,40 @@ fn copy(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn snapshot_of_a_post_main_element() {
+    let site = Site::fixture("basic");
+    site.build();
+    insta::assert_snapshot!(
+        "post_first_main",
+        site.main_of("public/posts/first/index.html")
+    );
+}
+
+#[test]
+fn snapshot_of_the_site_feed() {
+    let site = Site::fixture("basic");
+    site.build();
+    insta::assert_snapshot!("site_atom_feed", site.read("public/atom.xml"));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_are_not_followed_out_of_the_site() {
+    let site = Site::fixture("basic");
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.md");
+    std::fs::write(
+        &secret,
+        "---\ntitle: Secret\ndate: 2024-01-01\n---\nsecret text\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&secret, site.path("content/posts/secret.md")).unwrap();
+    let run = site.build();
+    assert_eq!(
+        run.stderr,
+        "content/posts/secret.md: warning: skipped: symlinks are not followed\n  hint: copy the file into the site instead of linking to it\n"
+    );
+    assert!(!site.exists("public/posts/secret/index.html"));
+}

@@ -7,6 +7,10 @@
 //! place and remove files that no longer belong. On failure
 //! [`Stager::abort`] deletes the staging folder and the output is exactly as
 //! it was. Memory stays flat: no page is kept after it has been staged.
+//!
+//! When the output folder does not exist yet (a first build, or CI on a fresh
+//! clone) the staging folder is laid out as the final tree and committed with
+//! one rename of the whole folder.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// What a commit did.
@@ -36,6 +41,9 @@ pub struct Stager {
     staged: Mutex<Vec<(String, PathBuf)>>,
     next_id: AtomicUsize,
     unchanged: AtomicUsize,
+    /// The output folder did not exist: stage the final tree, rename it whole.
+    fresh: bool,
+    fresh_written: AtomicUsize,
 }
 
 impl Stager {
@@ -47,6 +55,8 @@ impl Stager {
             staged: Mutex::new(Vec::new()),
             next_id: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
+            fresh: false,
+            fresh_written: AtomicUsize::new(0),
         }
     }
 
@@ -63,19 +73,33 @@ impl Stager {
             fs::remove_dir_all(&staging)?;
         }
         fs::create_dir(&staging)?;
+        self.fresh = !self.out_dir.exists();
         self.staging_dir = Some(staging);
         Ok(())
     }
 
-    fn staging_path(&self) -> io::Result<PathBuf> {
+    /// Where to stage output file `rel`: its final place in a fresh tree, or
+    /// a numbered file to be renamed into the existing output folder.
+    fn staging_path(&self, rel: &str) -> io::Result<PathBuf> {
         let dir = self
             .staging_dir
             .as_ref()
             .ok_or_else(|| io::Error::other("stager not prepared"))?;
+        if self.fresh {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            return Ok(path);
+        }
         Ok(dir.join(self.next_id.fetch_add(1, Ordering::Relaxed).to_string()))
     }
 
     fn record(&self, rel: &str, staged: PathBuf) {
+        if self.fresh {
+            self.fresh_written.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         self.staged
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -85,11 +109,11 @@ impl Stager {
     /// Stages `bytes` as output file `rel` (a `/`-separated relative path)
     /// unless the output already holds exactly these bytes.
     pub fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
-        if crate::fsx::has_same_bytes(&self.out_dir.join(rel), bytes) {
+        if !self.fresh && crate::fsx::has_same_bytes(&self.out_dir.join(rel), bytes) {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        let staged = self.staging_path()?;
+        let staged = self.staging_path(rel)?;
         fs::write(&staged, bytes)?;
         self.record(rel, staged);
         Ok(())
@@ -97,11 +121,11 @@ impl Stager {
 
     /// Stages a copy of `source` as output file `rel`, unless identical.
     pub fn copy(&self, rel: &str, source: &Path) -> io::Result<()> {
-        if crate::fsx::same_file_contents(source, &self.out_dir.join(rel)) {
+        if !self.fresh && crate::fsx::same_file_contents(source, &self.out_dir.join(rel)) {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        let staged = self.staging_path()?;
+        let staged = self.staging_path(rel)?;
         fs::copy(source, &staged)?;
         self.record(rel, staged);
         Ok(())
@@ -110,27 +134,38 @@ impl Stager {
     /// Moves staged files into place, then deletes every file in the output
     /// folder that is not in `expected`.
     pub fn commit(self, expected: &BTreeSet<String>) -> io::Result<WriteReport> {
+        let mut report = WriteReport {
+            unchanged: self.unchanged.into_inner(),
+            ..WriteReport::default()
+        };
+        if let (true, Some(staging)) = (self.fresh, &self.staging_dir) {
+            // Someone may have created the folder meanwhile; rename refuses
+            // to replace a non-empty folder, so nothing of theirs is lost.
+            fs::rename(staging, &self.out_dir)?;
+            report.written = self.fresh_written.into_inner();
+            return Ok(report);
+        }
         let mut staged = self
             .staged
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         staged.sort();
-        let mut report = WriteReport {
-            unchanged: self.unchanged.into_inner(),
-            ..WriteReport::default()
-        };
         fs::create_dir_all(&self.out_dir)?;
-        for (rel, temp) in &staged {
+        let parents: BTreeSet<&Path> = staged
+            .iter()
+            .filter_map(|(rel, _)| Path::new(rel).parent())
+            .collect();
+        for parent in parents {
+            make_dir(&self.out_dir.join(parent), &self.out_dir)?;
+        }
+        staged.par_iter().try_for_each(|(rel, temp)| {
             let target = self.out_dir.join(rel);
-            if let Some(parent) = target.parent() {
-                make_dir(parent, &self.out_dir)?;
-            }
             if target.is_dir() {
                 fs::remove_dir_all(&target)?;
             }
-            fs::rename(temp, &target)?;
-            report.written += 1;
-        }
+            fs::rename(temp, &target)
+        })?;
+        report.written = staged.len();
         report.removed = remove_stale(&self.out_dir, expected)?;
         if let Some(dir) = &self.staging_dir {
             fs::remove_dir_all(dir)?;
@@ -237,6 +272,24 @@ mod tests {
             }
         );
         assert!(!out.join("old.html").exists());
+
+        let mut stager = Stager::new(&out);
+        stager.prepare().unwrap();
+        stager.put("a/index.html", b"two").unwrap();
+        stager.put("b/c/index.html", b"new").unwrap();
+        let report = stager
+            .commit(&expected(&["a/index.html", "b/c/index.html"]))
+            .unwrap();
+        assert_eq!(
+            report,
+            WriteReport {
+                written: 2,
+                unchanged: 0,
+                removed: 0
+            }
+        );
+        assert_eq!(fs::read(out.join("a/index.html")).unwrap(), b"two");
+        assert_eq!(fs::read(out.join("b/c/index.html")).unwrap(), b"new");
         // Only the output folder is left beside the staging folder's parent.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
