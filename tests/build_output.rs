@@ -288,3 +288,36 @@ fn symlinks_are_not_followed_out_of_the_site() {
     );
     assert!(!site.exists("public/posts/secret/index.html"));
 }
+
+#[test]
+fn long_listings_show_a_window_of_page_links() {
+    let site = Site::fixture("basic");
+    for n in 0..30 {
+        site.write(
+            &format!("content/posts/extra-{n:02}.md"),
+            &format!(
+                "---\ntitle: Extra {n}\ndate: 2023-01-{:02}\n---\nBody.\n",
+                n + 1
+            ),
+        );
+    }
+    site.build();
+    // 33 posts at 2 per page: 17 pages.
+    let main = site.main_of("public/page/8/index.html");
+    for page in [1, 6, 7, 9, 10, 17] {
+        assert!(
+            main.contains(&format!("href=\"/page/{page}/\"") as &str)
+                || page == 1 && main.contains("href=\"/\""),
+            "page {page} in {main}"
+        );
+    }
+    assert!(
+        main.contains("aria-current=\"page\"><span class=\"visually-hidden\">Page </span>8</a>"),
+        "{main}"
+    );
+    assert!(
+        !main.contains("href=\"/page/3/\"") && !main.contains("href=\"/page/14/\""),
+        "{main}"
+    );
+    assert_eq!(main.matches("pagination-gap").count(), 2);
+}

@@ -230,12 +230,14 @@ fn run(
             .prepare()
             .map_err(|err| write_error(&options.out_dir, &err))?;
     }
+    let all_posts: Vec<usize> = (0..site_index.posts.len()).collect();
     let input = RenderInput {
         theme: &theme,
         index: &site_index,
         config,
         jobs: &jobs,
         drafts: options.include_drafts,
+        all_posts: &all_posts,
     };
     let results: Vec<Result<(), Diagnostic>> = jobs
         .par_iter()

@@ -202,12 +202,40 @@ impl<'a> LinkView<'a> {
     }
 }
 
-/// One numbered page link.
-#[derive(Debug, Serialize)]
+/// One entry of the numbered page links: a page, or a gap (`…`) where
+/// pages are elided.
+#[derive(Debug, PartialEq, Eq, Serialize)]
 pub struct PagerLink {
-    number: usize,
-    url: String,
+    number: Option<usize>,
+    url: Option<String>,
     current: bool,
+    gap: bool,
+}
+
+/// Page numbers worth a link on page `current` of `total`: the first, the
+/// last and two on each side of the current one; a hole of exactly one page
+/// shows that page, a longer one becomes a gap (`None`). Bounded in size, so
+/// a listing with a thousand pages does not render a thousand links on each.
+pub fn pager_window(current: usize, total: usize) -> Vec<Option<usize>> {
+    let low = current.saturating_sub(2).max(1);
+    let high = (current + 2).min(total);
+    let mut numbers: Vec<usize> = vec![1];
+    numbers.extend(low..=high);
+    numbers.push(total);
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut window = Vec::with_capacity(numbers.len() + 2);
+    let mut previous = 0;
+    for n in numbers {
+        match n - previous {
+            1 => {}
+            2 => window.push(Some(n - 1)),
+            _ => window.push(None),
+        }
+        window.push(Some(n));
+        previous = n;
+    }
+    window
 }
 
 /// A page of a paginated listing.
@@ -250,11 +278,13 @@ impl<'a> PaginatorView<'a> {
             next: (current < total_pages).then(|| url(current + 1)),
             first: url(1),
             last: url(total_pages),
-            pages: (1..=total_pages)
+            pages: pager_window(current, total_pages)
+                .into_iter()
                 .map(|n| PagerLink {
                     number: n,
-                    url: url(n),
-                    current: n == current,
+                    url: n.map(url),
+                    current: n == Some(current),
+                    gap: n.is_none(),
                 })
                 .collect(),
         }
@@ -341,4 +371,46 @@ pub fn tag_url(config: &Config, tag: &TagEntry, n: usize) -> String {
 /// URL of a file under media/.
 pub fn media_url(config: &Config, file: &str) -> String {
     format!("{}media/{file}", config.base_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pager_window;
+
+    #[test]
+    fn pager_window_keeps_ends_and_neighbours() {
+        assert_eq!(pager_window(1, 1), [Some(1)]);
+        assert_eq!(pager_window(1, 3), [Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            pager_window(5, 5),
+            [Some(1), Some(2), Some(3), Some(4), Some(5)]
+        );
+        assert_eq!(
+            pager_window(50, 1000),
+            [
+                Some(1),
+                None,
+                Some(48),
+                Some(49),
+                Some(50),
+                Some(51),
+                Some(52),
+                None,
+                Some(1000)
+            ]
+        );
+        assert_eq!(
+            pager_window(4, 10),
+            [
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(6),
+                None,
+                Some(10)
+            ]
+        );
+    }
 }

@@ -267,6 +267,8 @@ pub struct RenderInput<'a> {
     pub jobs: &'a [RenderJob],
     /// The build includes drafts.
     pub drafts: bool,
+    /// `0..posts.len()`: the home listing and site feed, built once.
+    pub all_posts: &'a [usize],
 }
 
 /// Produces the bytes of one output file.
@@ -277,6 +279,7 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
         config,
         jobs,
         drafts,
+        all_posts: _,
     } = *input;
     let mut feed_url = site_url(config, "/atom.xml");
     let mut context = Context::new();
@@ -298,10 +301,9 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
             page.template.as_deref().unwrap_or("page.html")
         }
         JobKind::Index(n) => {
-            let all: Vec<usize> = (0..index.posts.len()).collect();
             context.insert(
                 "paginator",
-                &PaginatorView::new(&all, n, "/", index, config),
+                &PaginatorView::new(input.all_posts, n, "/", index, config),
             );
             "index.html"
         }
@@ -347,12 +349,11 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
         }
         JobKind::NotFound => "404.html",
         JobKind::SiteFeed => {
-            let all: Vec<usize> = (0..index.posts.len().min(config.feed_limit)).collect();
             let spec = feeds::FeedSpec {
                 title: config.title.clone(),
                 path: job.url_path.clone(),
                 alternate: String::new(),
-                posts: &all,
+                posts: input.all_posts,
             };
             return Ok(feeds::atom(&spec, index, config).into_bytes());
         }
