@@ -89,6 +89,8 @@ pub struct Page {
     pub author: Option<String>,
     /// Summary HTML (see `docs/templates.md` for where it comes from).
     pub summary_html: String,
+    /// Plain text of the summary, for meta descriptions.
+    pub description: String,
     /// True when the content goes beyond the summary.
     pub has_more: bool,
     /// Full content HTML.

@@ -80,8 +80,22 @@ pub struct Rendered {
     pub warnings: Vec<(usize, String)>,
 }
 
+/// Whether the summary must be cut from the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    /// No `summary` field: fill `before_more` and `first_paragraph`.
+    FromBody,
+    /// The front matter has a summary; skip the work.
+    Given,
+}
+
 /// Renders `body`, whose first line is line `body_line` of its file.
-pub fn render(body: &str, body_line: usize, options: &MarkdownOptions<'_>) -> Rendered {
+pub fn render(
+    body: &str,
+    body_line: usize,
+    options: &MarkdownOptions<'_>,
+    summary: Summary,
+) -> Rendered {
     let mut renderer = Renderer {
         options,
         lines: LineIndex::new(body),
@@ -102,7 +116,7 @@ pub fn render(body: &str, body_line: usize, options: &MarkdownOptions<'_>) -> Re
     while let Some((event, range)) = events.next() {
         renderer.event(event, range.start, &mut events);
     }
-    renderer.finish()
+    renderer.finish(summary, body.len())
 }
 
 fn parser_options() -> Options {
@@ -427,23 +441,25 @@ impl<'a> Renderer<'a, '_> {
         }
     }
 
-    fn finish(mut self) -> Rendered {
-        let mut html = String::with_capacity(self.out.len() * 32);
-        pulldown_cmark::html::push_html(&mut html, self.out.iter().cloned());
-        let footnotes = std::mem::take(&mut self.footnotes);
-        if !footnotes.is_empty() {
-            self.push_footnotes(&mut html, footnotes);
-        }
+    fn finish(mut self, summary: Summary, body_len: usize) -> Rendered {
         let render_range = |events: &[Event<'_>]| {
             let mut part = String::new();
             pulldown_cmark::html::push_html(&mut part, events.iter().cloned());
             part
         };
-        let mut rendered = self.rendered;
-        rendered.before_more = self.more_at.map(|at| render_range(&self.out[..at]));
-        rendered.first_paragraph = self
-            .first_paragraph
-            .map(|(a, b)| render_range(&self.out[a..b]));
+        let mut rendered = std::mem::take(&mut self.rendered);
+        if summary == Summary::FromBody {
+            rendered.before_more = self.more_at.map(|at| render_range(&self.out[..at]));
+            rendered.first_paragraph = self
+                .first_paragraph
+                .map(|(a, b)| render_range(&self.out[a..b]));
+        }
+        let mut html = String::with_capacity(body_len + body_len / 2);
+        pulldown_cmark::html::push_html(&mut html, std::mem::take(&mut self.out).into_iter());
+        let footnotes = std::mem::take(&mut self.footnotes);
+        if !footnotes.is_empty() {
+            self.push_footnotes(&mut html, footnotes);
+        }
         if self.saw_raw_html {
             rendered.html = sanitize(&html);
             rendered.before_more = rendered.before_more.as_deref().map(sanitize);
@@ -633,6 +649,7 @@ mod tests {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/",
             },
+            Summary::FromBody,
         )
     }
 
@@ -731,6 +748,7 @@ mod tests {
                 raw_html: RawHtml::Escape,
                 base_path: "/",
             },
+            Summary::FromBody,
         );
         assert!(
             escaped.html.contains("&lt;b&gt;x&lt;/b&gt;"),
@@ -744,6 +762,7 @@ mod tests {
                 raw_html: RawHtml::Allow,
                 base_path: "/",
             },
+            Summary::FromBody,
         );
         assert!(allowed.html.contains("<b>x</b>"));
     }
@@ -766,6 +785,7 @@ mod tests {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/blog/",
             },
+            Summary::FromBody,
         );
         assert!(r.html.contains("href=\"/blog/about/\""), "{}", r.html);
         assert!(r.html.contains("href=\"https://x.org/\""));
@@ -780,6 +800,7 @@ mod tests {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/",
             },
+            Summary::FromBody,
         );
         assert_eq!(r.links[0].line, 12);
     }

@@ -96,28 +96,33 @@ pub fn parse_file(
         return (None, problems);
     }
 
-    let body = markdown::render(split.body, split.body_line, options);
-    for (line, message) in &body.warnings {
-        problems.push(Diagnostic::warning(path, message.clone()).at(*line, 1));
-    }
+    let summary_source = if fm.summary.is_some() {
+        markdown::Summary::Given
+    } else {
+        markdown::Summary::FromBody
+    };
+    let mut body = markdown::render(split.body, split.body_line, options, summary_source);
     let summary_html = match &fm.summary {
         Some(summary) => {
-            markdown::render(
-                summary,
-                fm.field_lines
-                    .iter()
-                    .find(|(k, _)| k == "summary")
-                    .map_or(1, |(_, l)| *l),
-                options,
-            )
-            .html
+            let line = fm
+                .field_lines
+                .iter()
+                .find(|(k, _)| k == "summary")
+                .map_or(1, |(_, l)| *l);
+            let rendered = markdown::render(summary, line, options, markdown::Summary::Given);
+            body.warnings.extend(rendered.warnings);
+            rendered.html
         }
         None => body
             .before_more
-            .clone()
-            .or_else(|| body.first_paragraph.clone())
+            .take()
+            .or_else(|| body.first_paragraph.take())
             .unwrap_or_default(),
     };
+    for (line, message) in &body.warnings {
+        problems.push(Diagnostic::warning(path, message.clone()).at(*line, 1));
+    }
+    let description = markdown::plain_text(&summary_html, 200);
     let has_more = body.html.trim() != summary_html.trim() && !body.html.trim().is_empty();
     let url_path = url_path_for(path, kind, &slug);
     let FrontMatter {
@@ -147,6 +152,7 @@ pub fn parse_file(
         tags,
         author,
         summary_html,
+        description,
         has_more,
         content_html: body.html,
         toc: body.toc,

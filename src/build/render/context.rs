@@ -112,7 +112,7 @@ pub struct PageView<'a> {
     tags: Vec<TagRef<'a>>,
     author: Option<AuthorRef<'a>>,
     summary: &'a str,
-    description: String,
+    description: &'a str,
     has_more: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<&'a str>,
@@ -173,7 +173,7 @@ impl<'a> PageView<'a> {
             tags,
             author,
             summary: &page.summary_html,
-            description: crate::build::parse::markdown::plain_text(&page.summary_html, 200),
+            description: &page.description,
             has_more: page.has_more,
             content: full.then_some(page.content_html.as_str()),
             toc: full.then_some(page.toc.as_slice()),
