@@ -64,6 +64,8 @@ def series(label, runs, prepare, cmd, cwd=None):
     results = []
     for _ in range(runs):
         prepare()
+        # Flush what earlier runs left dirty, so no run pays for another's writes.
+        subprocess.run(["sync"], check=True)
         results.append(measure(cmd, cwd))
     wall = statistics.median(r[0] for r in results)
     peak = statistics.median(r[1] for r in results)

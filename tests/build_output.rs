@@ -227,7 +227,7 @@ fn unknown_front_matter_reaches_templates_as_extra() {
 fn example_site_in_the_repository_builds_cleanly() {
     let site = Site::empty();
     for dir in ["content", "media", "themes"] {
-        copy(&crate::support::repo_root().join(dir), &site.path(dir));
+        crate::support::copy_dir(&crate::support::repo_root().join(dir), &site.path(dir));
     }
     std::fs::copy(
         crate::support::repo_root().join("config.toml"),
@@ -238,18 +238,6 @@ fn example_site_in_the_repository_builds_cleanly() {
     run.assert_code(0);
     assert_eq!(run.stderr, "", "the example site has no warnings");
     site.build();
-}
-
-fn copy(from: &std::path::Path, to: &std::path::Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

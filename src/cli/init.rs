@@ -50,6 +50,10 @@ pub(crate) const THEME_FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/templates/partials/pagination.html"),
     ),
     (
+        "themes/default/templates/partials/post-list.html",
+        include_bytes!("../../themes/default/templates/partials/post-list.html"),
+    ),
+    (
         "themes/default/templates/partials/post-meta.html",
         include_bytes!("../../themes/default/templates/partials/post-meta.html"),
     ),

@@ -166,7 +166,7 @@ pub fn contents(tree: &Tree) -> BTreeMap<&str, &[u8]> {
         .collect()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let target = to.join(entry.path().strip_prefix(from).unwrap());
