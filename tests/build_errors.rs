@@ -265,3 +265,15 @@ fn output_folder_that_holds_the_site_is_refused() {
     );
     assert!(site.exists("content/posts/first.md"));
 }
+
+#[test]
+fn static_file_that_would_replace_a_page() {
+    assert_build_fails(
+        |site| {
+            site.write("static/about/index.html", "<p>mine</p>");
+        },
+        &format!(
+            "static/about/index.html: error: this file would replace `/about/index.html`, which quire generates\n  hint: rename or move the file; static files may not take the place of pages, feeds or other files\n{FAILED_1}"
+        ),
+    );
+}

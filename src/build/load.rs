@@ -215,3 +215,68 @@ pub fn slash_path(path: &Path) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_markdown_and_lets_the_site_override_the_theme() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("content/posts/b.md", "b");
+        write("content/posts/a.md", "a");
+        write("content/posts/.hidden.md", "x");
+        write("content/posts/a.md~", "x");
+        write("content/posts/notes.txt", "x");
+        write("themes/default/templates/post.html", "theme");
+        write("themes/default/templates/partials/nav.html", "nav");
+        write("templates/post.html", "site");
+        write("themes/default/static/css/a.css", "theme");
+        write("static/css/a.css", "site");
+        write("media/photos/x.jpg", "jpg");
+        let (site, diagnostics) = load(&Config::for_test(root));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let content: Vec<_> = site
+            .content
+            .iter()
+            .map(|f| slash_path(&f.rel_path))
+            .collect();
+        assert_eq!(content, ["content/posts/a.md", "content/posts/b.md"]);
+        let templates: Vec<_> = site
+            .templates
+            .iter()
+            .map(|t| (t.name.as_str(), t.text.as_str()))
+            .collect();
+        assert_eq!(
+            templates,
+            [("partials/nav.html", "nav"), ("post.html", "site")]
+        );
+        assert_eq!(site.static_files.len(), 1);
+        assert!(site.static_files[0].source.ends_with("static/css/a.css"));
+        assert!(
+            !site.static_files[0]
+                .source
+                .to_string_lossy()
+                .contains("themes")
+        );
+        assert_eq!(site.media[0].out_path, "media/photos/x.jpg");
+    }
+
+    #[test]
+    fn missing_theme_is_an_error_on_the_theme_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, diagnostics) = load(&Config::for_test(dir.path()));
+        let first = diagnostics.iter().next().unwrap();
+        assert_eq!(first.field.as_deref(), Some("theme"));
+        assert_eq!(
+            first.message,
+            "theme `default` not found: themes/default/templates is not a folder"
+        );
+    }
+}

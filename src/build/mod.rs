@@ -205,8 +205,18 @@ fn run(
 
     let jobs = render::plan(&site_index, config);
     let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
-    expected.extend(site.static_files.iter().map(|f| f.out_path.clone()));
-    expected.extend(site.media.iter().map(|f| f.out_path.clone()));
+    for asset in site.static_files.iter().chain(&site.media) {
+        if !expected.insert(asset.out_path.clone()) {
+            let rel = asset
+                .source
+                .strip_prefix(&config.root)
+                .unwrap_or(&asset.source);
+            diagnostics.push(
+                Diagnostic::error(rel, format!("this file would replace `/{}`, which quire generates", asset.out_path))
+                    .hint("rename or move the file; static files may not take the place of pages, feeds or other files"),
+            );
+        }
+    }
     let severity = if options.mode == Mode::Check {
         Severity::Error
     } else {
