@@ -39,6 +39,84 @@ pub struct MenuItem {
     pub url: String,
 }
 
+/// The `[images]` table as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawImages {
+    /// Widths of the resized variants, in pixels (never upscaled).
+    pub widths: Vec<u32>,
+    /// Widths of the square avatar variants (at most 480).
+    pub avatar_widths: Vec<u32>,
+    /// JPEG quality, 1 to 100.
+    pub jpeg_quality: u8,
+    /// WebP quality, 1 to 100 (lossy).
+    pub webp_quality: u8,
+    /// Also produce AVIF variants (smaller, slower to encode).
+    pub avif: bool,
+    /// AVIF quality, 1 to 100.
+    pub avif_quality: u8,
+    /// The `sizes` attribute of responsive images.
+    pub sizes: String,
+    /// Folder of the variant cache, relative to the site root.
+    pub cache_dir: String,
+    /// Largest accepted image width, in pixels.
+    pub max_width: u32,
+    /// Largest accepted image height, in pixels.
+    pub max_height: u32,
+    /// Largest accepted image area, in megapixels.
+    pub max_megapixels: u32,
+    /// Most memory one decode may allocate, in MiB.
+    pub max_alloc_mib: u32,
+}
+
+impl Default for RawImages {
+    fn default() -> Self {
+        Self {
+            widths: vec![480, 960, 1600],
+            avatar_widths: vec![96, 240, 480],
+            jpeg_quality: 82,
+            webp_quality: 78,
+            avif: false,
+            avif_quality: 60,
+            sizes: "(min-width: 46rem) 44rem, 100vw".into(),
+            cache_dir: ".quire/cache/images".into(),
+            max_width: 20_000,
+            max_height: 20_000,
+            max_megapixels: 50,
+            max_alloc_mib: 512,
+        }
+    }
+}
+
+/// Validated image settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSettings {
+    /// Variant widths, sorted, deduplicated.
+    pub widths: Vec<u32>,
+    /// Square avatar widths, sorted, at most 480.
+    pub avatar_widths: Vec<u32>,
+    /// JPEG quality.
+    pub jpeg_quality: u8,
+    /// WebP quality.
+    pub webp_quality: u8,
+    /// AVIF variants on.
+    pub avif: bool,
+    /// AVIF quality.
+    pub avif_quality: u8,
+    /// `sizes` attribute.
+    pub sizes: String,
+    /// Absolute cache folder.
+    pub cache_dir: PathBuf,
+    /// Width limit.
+    pub max_width: u32,
+    /// Height limit.
+    pub max_height: u32,
+    /// Pixel-count limit.
+    pub max_pixels: u64,
+    /// Allocation limit in bytes.
+    pub max_alloc: u64,
+}
+
 /// `config.toml` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -65,6 +143,8 @@ pub struct RawConfig {
     pub date_format: String,
     /// Header navigation.
     pub menu: Vec<MenuItem>,
+    /// Image resizing.
+    pub images: RawImages,
     /// Free-form values for themes, seen as `site.extra`.
     pub extra: toml::Table,
 }
@@ -83,6 +163,7 @@ impl Default for RawConfig {
             feed_full_content: false,
             date_format: "%B %-d, %Y".into(),
             menu: Vec::new(),
+            images: RawImages::default(),
             extra: toml::Table::new(),
         }
     }
@@ -117,6 +198,8 @@ pub struct Config {
     pub date_format: String,
     /// Header navigation.
     pub menu: Vec<MenuItem>,
+    /// Image resizing.
+    pub images: ImageSettings,
     /// Theme values.
     pub extra: serde_json::Value,
 }
@@ -168,6 +251,7 @@ impl Config {
             feed_full_content,
             date_format,
             menu,
+            images,
             extra,
         } = raw;
         let mut problems = Diagnostics::new();
@@ -210,6 +294,7 @@ impl Config {
                 "name a folder under themes/, such as `default`",
             ));
         }
+        let images = images_settings(root, images, text, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -230,6 +315,7 @@ impl Config {
             feed_full_content,
             date_format,
             menu,
+            images,
             extra,
         })
     }
@@ -260,6 +346,95 @@ impl Config {
     /// A settings value for unit tests: defaults, rooted at `root`.
     pub fn for_test(root: &Path) -> Self {
         Self::parse(root, "base_url = \"https://example.com/\"\n").expect("default config is valid")
+    }
+}
+
+fn images_settings(
+    root: &Path,
+    raw: RawImages,
+    text: &str,
+    problems: &mut Diagnostics,
+) -> ImageSettings {
+    let RawImages {
+        mut widths,
+        mut avatar_widths,
+        jpeg_quality,
+        webp_quality,
+        avif,
+        avif_quality,
+        sizes,
+        cache_dir,
+        max_width,
+        max_height,
+        max_megapixels,
+        max_alloc_mib,
+    } = raw;
+    let mut fail = |key: &str, message: String, hint: &str| {
+        problems.push(
+            Diagnostic::error(CONFIG_FILE, message)
+                .at_line(key_line(text, key))
+                .field(format!("images.{key}"))
+                .hint(hint),
+        );
+    };
+    widths.sort_unstable();
+    widths.dedup();
+    if widths.is_empty() || widths.iter().any(|w| !(16..=8192).contains(w)) {
+        fail(
+            "widths",
+            "needs one or more widths between 16 and 8192".into(),
+            "the default is [480, 960, 1600]",
+        );
+    }
+    avatar_widths.sort_unstable();
+    avatar_widths.dedup();
+    if avatar_widths.is_empty() || avatar_widths.iter().any(|w| !(16..=480).contains(w)) {
+        fail(
+            "avatar_widths",
+            "needs one or more widths between 16 and 480".into(),
+            "the default is [96, 240, 480]",
+        );
+    }
+    for (key, value) in [
+        ("jpeg_quality", jpeg_quality),
+        ("webp_quality", webp_quality),
+        ("avif_quality", avif_quality),
+    ] {
+        if !(1..=100).contains(&value) {
+            fail(
+                key,
+                format!("{value} is not between 1 and 100"),
+                "80 is a good default",
+            );
+        }
+    }
+    if crate::fsx::check_relative(&cache_dir).is_err() {
+        fail(
+            "cache_dir",
+            format!("`{cache_dir}` is not a relative folder inside the site"),
+            "the default is `.quire/cache/images`",
+        );
+    }
+    if max_width == 0 || max_height == 0 || max_megapixels == 0 || max_alloc_mib == 0 {
+        fail(
+            "max_width",
+            "image limits must be above zero".into(),
+            "the defaults are 20000 × 20000 pixels, 50 megapixels and 512 MiB",
+        );
+    }
+    ImageSettings {
+        widths,
+        avatar_widths,
+        jpeg_quality,
+        webp_quality,
+        avif,
+        avif_quality,
+        sizes,
+        cache_dir: root.join(cache_dir),
+        max_width,
+        max_height,
+        max_pixels: u64::from(max_megapixels) * 1_000_000,
+        max_alloc: u64::from(max_alloc_mib) * 1024 * 1024,
     }
 }
 

@@ -156,7 +156,7 @@ fn cover_that_does_not_exist() {
             );
         },
         &format!(
-            "content/posts/bad.md:4:1: error: field `cover`: `missing.jpg` does not exist in media/\n  hint: put the image in the media/ folder or correct the file name\n{FAILED_1}"
+            "content/posts/bad.md:4:1: error: field `cover`: `missing.jpg` cannot be used: it does not exist in media/\n  hint: put the image in the media/ folder or correct the file name\n{FAILED_1}"
         ),
     );
 }
@@ -224,7 +224,7 @@ fn config_errors_are_located() {
             let config = site.read("config.toml");
             site.write("config.toml", &format!("post_per_page = 3\n{config}"));
         },
-        "config.toml:1:1: error: unknown field `post_per_page`, expected one of `title`, `description`, `base_url`, `language`, `theme`, `posts_per_page`, `raw_html`, `feed_limit`, `feed_full_content`, `date_format`, `menu`, `extra`\n  hint: see the configuration section of the README for every key and its type\n",
+        "config.toml:1:1: error: unknown field `post_per_page`, expected one of `title`, `description`, `base_url`, `language`, `theme`, `posts_per_page`, `raw_html`, `feed_limit`, `feed_full_content`, `date_format`, `menu`, `images`, `extra`\n  hint: see the configuration section of the README for every key and its type\n",
     );
 }
 

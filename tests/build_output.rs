@@ -23,11 +23,26 @@ fn builds_every_output_of_the_basic_site() {
         "robots.txt",
         "404.html",
         "css/quire.css",
-        "media/dot.png",
     ] {
         assert!(
             site.exists(&format!("public/{file}")),
             "missing public/{file}"
+        );
+    }
+    // Images are published as resized variants only (no original with its metadata).
+    let media: Vec<String> = site.tree("public/media").into_keys().collect();
+    assert_eq!(media.len(), 4, "{media:?}");
+    for (prefix, ext) in [
+        ("dot-4w-", ".png"),
+        ("dot-4w-", ".webp"),
+        ("dot-4sq-", ".png"),
+        ("dot-4sq-", ".webp"),
+    ] {
+        assert!(
+            media
+                .iter()
+                .any(|m| m.starts_with(prefix) && m.ends_with(ext)),
+            "no {prefix}*{ext} in {media:?}"
         );
     }
     assert!(
@@ -69,7 +84,7 @@ fn post_page_has_anchors_highlighting_footnotes_tables_and_tasks() {
         "<input disabled=\"\" type=\"checkbox\" checked=\"\"/>",
         "<sup class=\"footnote-reference\" id=\"fnref-1\"><a href=\"#fn-1\">1</a></sup>",
         "<li id=\"fn-1\"><p>The note. <a class=\"footnote-backref\" href=\"#fnref-1\"",
-        "<img src=\"/media/dot.png\" alt=\"\"",
+        "<figure class=\"post-cover\">\n    <picture><source type=\"image/webp\" srcset=\"/media/dot-4w-",
         "href=\"/tags/rust/\"",
     ] {
         assert!(main.contains(fragment), "missing {fragment:?} in\n{main}");
@@ -104,7 +119,10 @@ fn listings_are_paginated_newest_first_with_summaries() {
     );
     let author = site.main_of("public/authors/ada/index.html");
     assert!(author.contains("Ada writes <em>tests</em>"), "{author}");
-    assert!(author.contains("/media/dot.png"), "avatar shown: {author}");
+    assert!(
+        author.contains("<img src=\"/media/dot-4sq-"),
+        "avatar shown: {author}"
+    );
     assert!(
         author.contains("Second post")
             && author.contains("First post")

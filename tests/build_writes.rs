@@ -8,8 +8,8 @@ fn two_builds_of_the_same_input_are_byte_identical() {
     let (a, b) = (site.tree("out-a"), site.tree("out-b"));
     assert_eq!(
         a.len(),
-        20,
-        "12 pages, 4 feeds, sitemap, robots, stylesheet, image"
+        23,
+        "12 pages, 4 feeds, sitemap, robots, stylesheet, 4 image variants"
     );
     assert_eq!(contents(&a), contents(&b));
 }

@@ -114,7 +114,12 @@ fn json_report_has_pages_timings_and_schedule() {
         .iter()
         .map(|t| t["stage"].as_str().unwrap())
         .collect();
-    assert_eq!(stages, ["load", "parse", "index", "render", "write"]);
+    assert_eq!(
+        stages,
+        [
+            "load", "media", "parse", "index", "render", "images", "write"
+        ]
+    );
     assert_eq!(report["errors"].as_array().unwrap().len(), 0);
 }
 

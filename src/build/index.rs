@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::build::images::MediaIndex;
+use crate::build::images::process::usable;
 use crate::build::page::{Page, PageKind, Slug};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
@@ -20,8 +22,8 @@ pub struct IndexOptions<'a> {
     pub include_drafts: bool,
     /// The build's notion of "now", taken once so every page agrees.
     pub now: DateTime<Utc>,
-    /// Files present under media/, relative to it.
-    pub media: &'a BTreeSet<String>,
+    /// Files under media/.
+    pub media: &'a MediaIndex,
     /// Template names present in the theme and site.
     pub templates: &'a BTreeSet<String>,
 }
@@ -239,10 +241,10 @@ fn check_references(
     }
     for (field, value) in [("cover", &page.cover), ("avatar", &page.avatar)] {
         if let Some(file) = value
-            && !options.media.contains(file)
+            && let Err(reason) = usable(options.media.get(file))
         {
             diagnostics.push(
-                Diagnostic::error(&page.source, format!("`{file}` does not exist in media/"))
+                Diagnostic::error(&page.source, format!("`{file}` cannot be used: {reason}"))
                     .at_line(page.field_line(field))
                     .field(field)
                     .hint("put the image in the media/ folder or correct the file name"),
@@ -284,6 +286,7 @@ mod tests {
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/",
+                media: None,
             },
         );
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
@@ -291,7 +294,21 @@ mod tests {
     }
 
     fn run(files: &[(&str, &str)], include_drafts: bool) -> (SiteIndex, Diagnostics) {
-        let media = BTreeSet::from(["a.jpg".to_string()]);
+        let a_jpg = crate::build::images::ImageInfo {
+            format: crate::build::images::SourceFormat::Jpeg,
+            width: 10,
+            height: 10,
+            alpha: false,
+            hash: [0; 32],
+            source: "media/a.jpg".into(),
+        };
+        let media = MediaIndex::new(
+            [(
+                "a.jpg".to_string(),
+                crate::build::images::MediaEntry::Image(a_jpg),
+            )]
+            .into(),
+        );
         let templates = BTreeSet::from(["post.html".to_string()]);
         let options = IndexOptions {
             include_drafts,
@@ -369,7 +386,10 @@ mod tests {
                     "the slug `one` is already used by content/posts/one.md".to_string()
                 ),
                 (Some(5), "unknown author `zed`".into()),
-                (Some(6), "`b.jpg` does not exist in media/".into()),
+                (
+                    Some(6),
+                    "`b.jpg` cannot be used: it does not exist in media/".into()
+                ),
                 (Some(7), "template `wide.html` does not exist".into()),
             ]
         );

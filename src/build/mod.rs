@@ -10,6 +10,7 @@
 //! This module knows nothing of HTTP or the authoring server (an
 //! architecture invariant checked by `tests/integration/tidy.rs`).
 
+pub mod images;
 pub mod index;
 pub mod links;
 pub mod load;
@@ -21,6 +22,7 @@ pub mod write;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -163,32 +165,37 @@ fn run(
     diagnostics.extend(problems);
     clock.lap("load", site.content.len(), progress);
 
+    let media = images::probe(&site.media, &config.images);
+    clock.lap("media", media.len(), progress);
+
     let markdown = parse::markdown::MarkdownOptions {
         raw_html: config.raw_html,
         base_path: &config.base_path,
+        media: Some(parse::markdown::MediaContext {
+            index: &media,
+            settings: &config.images,
+        }),
     };
     let (pages, problems) = parse::parse(&site.content, &markdown);
     drop(site.content);
     diagnostics.extend(problems);
     clock.lap("parse", pages.len(), progress);
 
-    let theme = match Theme::load(&site.templates, config) {
+    let media = Arc::new(media);
+    let requests = Arc::new(images::ImageRequests::default());
+    let functions = render::ImageFunctions {
+        media: Arc::clone(&media),
+        requests: Arc::clone(&requests),
+        settings: Arc::new(config.images.clone()),
+        base_path: Arc::from(config.base_path.as_str()),
+    };
+    let theme = match Theme::load(&site.templates, config, functions) {
         Ok(theme) => Some(theme),
         Err(problems) => {
             diagnostics.extend(problems);
             None
         }
     };
-    let media: BTreeSet<String> = site
-        .media
-        .iter()
-        .map(|m| {
-            m.out_path
-                .strip_prefix("media/")
-                .unwrap_or(&m.out_path)
-                .to_string()
-        })
-        .collect();
     let templates: BTreeSet<String> = site.templates.iter().map(|t| t.name.clone()).collect();
     let index_options = index::IndexOptions {
         include_drafts: options.include_drafts,
@@ -203,9 +210,22 @@ fn run(
     report.next_scheduled = site_index.next_scheduled.map(|d| d.to_rfc3339());
     clock.lap("index", site_index.posts.len(), progress);
 
+    // Non-image media files are published as they are; images only as
+    // variants, which carry no metadata.
+    let plain_media: Vec<&load::AssetFile> = site
+        .media
+        .iter()
+        .filter(|asset| {
+            let rel = asset
+                .out_path
+                .strip_prefix("media/")
+                .unwrap_or(&asset.out_path);
+            matches!(media.get(rel), Some(images::MediaEntry::Other(_)))
+        })
+        .collect();
     let jobs = render::plan(&site_index, config);
     let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
-    for asset in site.static_files.iter().chain(&site.media) {
+    for asset in site.static_files.iter().chain(plain_media.iter().copied()) {
         if !expected.insert(asset.out_path.clone()) {
             let rel = asset
                 .source
@@ -227,7 +247,6 @@ fn run(
         .iter()
         .filter(|j| j.out_path().ends_with(".html"))
         .count();
-    report.files = expected.len();
 
     let Some(theme) = theme else { return Ok(()) };
     if diagnostics.has_errors() {
@@ -248,6 +267,10 @@ fn run(
         jobs: &jobs,
         drafts: options.include_drafts,
         all_posts: &all_posts,
+        images: render::context::Images {
+            media: &media,
+            requests: &requests,
+        },
     };
     let results: Vec<Result<(), Diagnostic>> = jobs
         .par_iter()
@@ -264,7 +287,7 @@ fn run(
         .chain(
             site.static_files
                 .par_iter()
-                .chain(site.media.par_iter())
+                .chain(plain_media.par_iter().copied())
                 .map(|asset| {
                     if writing {
                         stager
@@ -279,6 +302,30 @@ fn run(
     diagnostics.extend(collapse_repeats(
         results.into_iter().filter_map(Result::err).collect(),
     ));
+
+    let mut wanted = requests.take();
+    for page in site_index
+        .posts
+        .iter()
+        .chain(&site_index.pages)
+        .chain(&site_index.authors)
+    {
+        wanted.extend(
+            page.images
+                .iter()
+                .map(|rel| (rel.clone(), images::Crop::Fit)),
+        );
+    }
+    let plan = images::process::ImagePlan::new(&wanted, &media, &config.images);
+    expected.extend(plan.out_paths());
+    report.files = expected.len();
+    if writing && !diagnostics.has_errors() {
+        let (image_report, problems) =
+            images::process::process(&plan, &config.images, Some(&stager));
+        report.images = image_report;
+        diagnostics.extend(problems);
+        clock.lap("images", report.images.variants, progress);
+    }
     if diagnostics.has_errors() || !writing {
         stager.abort();
         return Ok(());

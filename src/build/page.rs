@@ -109,6 +109,8 @@ pub struct Page {
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// Links and images found in the body, for the link check.
     pub links: Vec<LinkRef>,
+    /// Images under media/ the body shows, relative to media/.
+    pub images: Vec<String>,
     /// Lines of the front matter fields, for errors found in later stages.
     pub field_lines: Vec<(String, usize)>,
 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::build::images::process::ImageReport;
 use crate::build::write::WriteReport;
 use crate::diagnostic::Diagnostics;
 
@@ -29,6 +30,8 @@ pub struct BuildReport {
     pub files: usize,
     /// Disk changes (zero for `check`).
     pub write: WriteReport,
+    /// Image variants: used sources, published variants, decodes, encodes.
+    pub images: ImageReport,
     /// Per-stage timings.
     pub timings: Vec<StageTiming>,
     /// Total wall-clock milliseconds.

@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 
+use crate::build::images::{Crop, MediaIndex, PictureOptions, image_html};
 use crate::build::parse::highlight;
-use crate::config::RawHtml;
+use crate::config::{ImageSettings, RawHtml};
 use crate::diagnostic::LineIndex;
 
 /// How to render Markdown for one site.
@@ -26,6 +27,18 @@ pub struct MarkdownOptions<'a> {
     pub raw_html: RawHtml,
     /// Path part of the base URL; site-absolute links get it as a prefix.
     pub base_path: &'a str,
+    /// What is in media/, so images there become responsive `<picture>`s;
+    /// `None` renders plain `<img>` tags (for tests of other features).
+    pub media: Option<MediaContext<'a>>,
+}
+
+/// The media index and image settings, for rendering images.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaContext<'a> {
+    /// Files under media/.
+    pub index: &'a MediaIndex,
+    /// Widths, formats, `sizes`.
+    pub settings: &'a ImageSettings,
 }
 
 /// Whether a reference is a link or an image.
@@ -78,6 +91,10 @@ pub struct Rendered {
     pub links: Vec<LinkRef>,
     /// Problems worth a warning: (file line, message).
     pub warnings: Vec<(usize, String)>,
+    /// Problems that fail the build: (file line, message, hint).
+    pub errors: Vec<(usize, String, String)>,
+    /// Images under media/ the body shows (relative to media/).
+    pub images: Vec<String>,
 }
 
 /// Whether the summary must be cut from the body.
@@ -346,6 +363,39 @@ impl<'a> Renderer<'a, '_> {
                 Event::Text(text) | Event::Code(text) => alt.push_str(&text),
                 _ => {}
             }
+        }
+        if let (Some(media), Some(rel)) = (self.options.media, url.strip_prefix("/media/")) {
+            let rel = percent_decode(rel.split(['?', '#']).next().unwrap_or(rel));
+            let line = self.line_of(offset);
+            match crate::build::images::process::usable(media.index.get(&rel)) {
+                Ok(info) => {
+                    let options = PictureOptions {
+                        alt: alt.trim(),
+                        sizes: &media.settings.sizes,
+                        class: None,
+                        lazy: true,
+                        title: (!title.is_empty()).then_some(&**title),
+                    };
+                    let html = image_html(
+                        &rel,
+                        info,
+                        Crop::Fit,
+                        media.settings,
+                        self.options.base_path,
+                        &options,
+                    );
+                    if !self.rendered.images.contains(&rel) {
+                        self.rendered.images.push(rel);
+                    }
+                    self.out.push(Event::Html(html.into()));
+                }
+                Err(reason) => self.rendered.errors.push((
+                    line,
+                    format!("image `{url}` cannot be shown: {reason}"),
+                    "put the image in the media/ folder, or correct the path after /media/".into(),
+                )),
+            }
+            return;
         }
         let src = self.checked_url(url.clone(), offset, LinkKind::Image);
         let mut html = format!(
@@ -621,6 +671,29 @@ pub fn plain_text(html: &str, max_chars: usize) -> String {
     out
 }
 
+/// Decodes `%XX` escapes (as in `/media/my%20photo.jpg`); invalid ones stay.
+fn percent_decode(text: &str) -> String {
+    if !text.contains('%') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = text.get(i + 1..i + 3)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
 /// Escapes text for use inside a double-quoted HTML attribute.
 pub fn escape_attr(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -648,6 +721,7 @@ mod tests {
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/",
+                media: None,
             },
             Summary::FromBody,
         )
@@ -747,6 +821,7 @@ mod tests {
             &MarkdownOptions {
                 raw_html: RawHtml::Escape,
                 base_path: "/",
+                media: None,
             },
             Summary::FromBody,
         );
@@ -761,6 +836,7 @@ mod tests {
             &MarkdownOptions {
                 raw_html: RawHtml::Allow,
                 base_path: "/",
+                media: None,
             },
             Summary::FromBody,
         );
@@ -784,6 +860,7 @@ mod tests {
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/blog/",
+                media: None,
             },
             Summary::FromBody,
         );
@@ -799,6 +876,7 @@ mod tests {
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/",
+                media: None,
             },
             Summary::FromBody,
         );

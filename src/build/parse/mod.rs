@@ -111,6 +111,8 @@ pub fn parse_file(
                 .map_or(1, |(_, l)| *l);
             let rendered = markdown::render(summary, line, options, markdown::Summary::Given);
             body.warnings.extend(rendered.warnings);
+            body.errors.extend(rendered.errors);
+            body.images.extend(rendered.images);
             rendered.html
         }
         None => body
@@ -121,6 +123,13 @@ pub fn parse_file(
     };
     for (line, message) in &body.warnings {
         problems.push(Diagnostic::warning(path, message.clone()).at(*line, 1));
+    }
+    for (line, message, hint) in &body.errors {
+        problems.push(
+            Diagnostic::error(path, message.clone())
+                .at(*line, 1)
+                .hint(hint.clone()),
+        );
     }
     let description = markdown::plain_text(&summary_html, 200);
     let has_more = body.html.trim() != summary_html.trim() && !body.html.trim().is_empty();
@@ -162,6 +171,7 @@ pub fn parse_file(
         template,
         extra,
         links: body.links,
+        images: body.images,
         field_lines,
     };
     (Some(page), problems)
@@ -238,6 +248,7 @@ mod tests {
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
                 base_path: "/",
+                media: None,
             },
         )
     }

@@ -7,6 +7,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use crate::build::images::{Crop, ImageRequests, MediaIndex};
 use crate::build::index::{SiteIndex, TagEntry};
 use crate::build::page::{Page, PageKind};
 use crate::build::parse::markdown::TocEntry;
@@ -120,7 +121,7 @@ pub struct PageView<'a> {
     toc: Option<&'a [TocEntry]>,
     word_count: usize,
     reading_time: usize,
-    cover: Option<String>,
+    cover: Option<ImageView>,
     extra: &'a serde_json::Map<String, serde_json::Value>,
 }
 
@@ -135,7 +136,13 @@ pub enum Detail {
 
 impl<'a> PageView<'a> {
     /// The view of `page`.
-    pub fn new(page: &'a Page, index: &'a SiteIndex, config: &Config, detail: Detail) -> Self {
+    pub fn new(
+        page: &'a Page,
+        index: &'a SiteIndex,
+        config: &Config,
+        detail: Detail,
+        images: &Images<'_>,
+    ) -> Self {
         let full = detail == Detail::Full;
         let author = page.author.as_deref().and_then(|username| {
             index.author_index(username).map(|i| {
@@ -179,7 +186,10 @@ impl<'a> PageView<'a> {
             toc: full.then_some(page.toc.as_slice()),
             word_count: page.word_count,
             reading_time: page.reading_time(),
-            cover: page.cover.as_ref().map(|c| media_url(config, c)),
+            cover: page
+                .cover
+                .as_deref()
+                .and_then(|c| ImageView::new(c, Crop::Fit, images, config)),
             extra: &page.extra,
         }
     }
@@ -260,6 +270,7 @@ impl<'a> PaginatorView<'a> {
         base: &str,
         index: &'a SiteIndex,
         config: &Config,
+        images: &Images<'_>,
     ) -> Self {
         let per_page = config.posts_per_page.get();
         let total_pages = page_count(posts.len(), per_page);
@@ -269,7 +280,7 @@ impl<'a> PaginatorView<'a> {
         Self {
             posts: posts[start..end]
                 .iter()
-                .map(|&i| PageView::new(&index.posts[i], index, config, Detail::Summary))
+                .map(|&i| PageView::new(&index.posts[i], index, config, Detail::Summary, images))
                 .collect(),
             current,
             total_pages,
@@ -336,14 +347,14 @@ pub struct AuthorView<'a> {
     url: String,
     feed_url: String,
     bio: &'a str,
-    avatar: Option<String>,
+    avatar: Option<ImageView>,
     post_count: usize,
     extra: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl<'a> AuthorView<'a> {
     /// The view of author number `i` of the index.
-    pub fn new(i: usize, index: &'a SiteIndex, config: &Config) -> Self {
+    pub fn new(i: usize, index: &'a SiteIndex, config: &Config, images: &Images<'_>) -> Self {
         let profile = &index.authors[i];
         Self {
             username: profile.slug.as_str(),
@@ -351,7 +362,10 @@ impl<'a> AuthorView<'a> {
             url: page_url(config, profile),
             feed_url: site_url(config, &format!("/{}atom.xml", profile.url_path)),
             bio: &profile.content_html,
-            avatar: profile.avatar.as_ref().map(|a| media_url(config, a)),
+            avatar: profile
+                .avatar
+                .as_deref()
+                .and_then(|a| ImageView::new(a, Crop::Square, images, config)),
             post_count: index.author_posts[i].len(),
             extra: &profile.extra,
         }
@@ -368,9 +382,50 @@ pub fn tag_url(config: &Config, tag: &TagEntry, n: usize) -> String {
     site_url(config, &pager_path(&format!("/tags/{}/", tag.slug), n))
 }
 
-/// URL of a file under media/.
-pub fn media_url(config: &Config, file: &str) -> String {
-    format!("{}media/{file}", config.base_path)
+/// What views need to point at images, and to record which images the
+/// site uses (so only those are resized and published).
+#[derive(Debug, Clone, Copy)]
+pub struct Images<'a> {
+    /// Files under media/.
+    pub media: &'a MediaIndex,
+    /// Collects the images pages and templates use.
+    pub requests: &'a ImageRequests,
+}
+
+/// An image as templates see it: pass `src` to the `picture()` or
+/// `avatar()` template function; `url`, `width` and `height` describe the
+/// fallback variant (for `og:image` and the like).
+#[derive(Debug, Serialize)]
+pub struct ImageView {
+    src: String,
+    url: String,
+    width: u32,
+    height: u32,
+}
+
+impl ImageView {
+    /// The view of media image `rel` cut as `crop`, recording its use;
+    /// `None` when `rel` is not a usable image.
+    pub fn new(rel: &str, crop: Crop, images: &Images<'_>, config: &Config) -> Option<Self> {
+        let info = images.media.image(rel)?;
+        images.requests.add(rel, crop);
+        let variants = crate::build::images::variants(rel, info, crop, &config.images);
+        let fallback_format = variants.first().map(|v| v.format);
+        let fallback = variants
+            .iter()
+            .filter(|v| Some(v.format) == fallback_format)
+            .last();
+        let (path, width, height) = match fallback {
+            Some(v) => (v.out_path.clone(), v.width, v.height),
+            None => (format!("media/{rel}"), info.width, info.height),
+        };
+        Some(Self {
+            src: rel.to_string(),
+            url: format!("{}{path}", config.base_path),
+            width,
+            height,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -10,14 +10,20 @@ pub mod feeds;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use tera::{Context, Tera};
+
+use crate::build::images::process::usable;
+use crate::build::images::{Crop, ImageRequests, MediaIndex, PictureOptions, image_html};
+use crate::config::ImageSettings;
 
 use crate::build::index::SiteIndex;
 use crate::build::load::TemplateSource;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use context::{
-    AuthorView, Detail, LinkView, PageView, PaginatorView, SiteView, TagView, page_count,
+    AuthorView, Detail, Images, LinkView, PageView, PaginatorView, SiteView, TagView, page_count,
     pager_path, site_url,
 };
 
@@ -174,19 +180,26 @@ impl std::fmt::Debug for Theme {
 
 impl Theme {
     /// Parses the templates, reporting every syntax error with its file and line.
-    pub fn load(templates: &[TemplateSource], config: &Config) -> Result<Self, Diagnostics> {
+    pub fn load(
+        templates: &[TemplateSource],
+        config: &Config,
+        functions: ImageFunctions,
+    ) -> Result<Self, Diagnostics> {
         let sources: BTreeMap<String, PathBuf> = templates
             .iter()
             .map(|t| (t.name.clone(), t.rel_path.clone()))
             .collect();
         let mut diagnostics = Diagnostics::new();
         let mut tera = Tera::new();
+        functions.register(&mut tera);
         if let Err(err) =
             tera.add_raw_templates(templates.iter().map(|t| (t.name.as_str(), t.text.as_str())))
         {
             // Find every syntax error, not only the first, by parsing each file alone.
             for template in templates {
-                if let Err(err) = Tera::new().add_raw_template(&template.name, &template.text)
+                let mut alone = Tera::new();
+                functions.register(&mut alone);
+                if let Err(err) = alone.add_raw_template(&template.name, &template.text)
                     && matches!(err.kind(), tera::ErrorKind::SyntaxError(_))
                 {
                     diagnostics.push(template_diagnostic(&err, &sources));
@@ -218,6 +231,86 @@ impl Theme {
     /// Names of the loaded templates.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.sources.keys().map(String::as_str)
+    }
+}
+
+/// The template functions `picture(src=…, alt=…, sizes=…, class=…, lazy=…)`
+/// and `avatar(src=…, alt=…, sizes=…, class=…)`: responsive markup for a
+/// media image (covers, avatars, images a theme shows), recording the use so
+/// the image stage produces the variants.
+#[derive(Debug, Clone)]
+pub struct ImageFunctions {
+    /// Files under media/.
+    pub media: Arc<MediaIndex>,
+    /// Where uses are recorded.
+    pub requests: Arc<ImageRequests>,
+    /// Variant settings.
+    pub settings: Arc<ImageSettings>,
+    /// Site base path for URLs.
+    pub base_path: Arc<str>,
+}
+
+struct PictureFunction {
+    images: ImageFunctions,
+    crop: Crop,
+}
+
+impl tera::Function<tera::TeraResult<String>> for PictureFunction {
+    fn call(&self, kwargs: tera::Kwargs, _: &tera::State<'_>) -> tera::TeraResult<String> {
+        let src: &str = kwargs.must_get("src")?;
+        let alt: &str = kwargs.get("alt")?.unwrap_or("");
+        let class: Option<&str> = kwargs.get("class")?;
+        let lazy: bool = kwargs.get("lazy")?.unwrap_or(true);
+        let sizes: &str = kwargs.get("sizes")?.unwrap_or(match self.crop {
+            Crop::Fit => self.images.settings.sizes.as_str(),
+            Crop::Square => "6rem",
+        });
+        let rel = src
+            .trim_start_matches(&*self.images.base_path)
+            .trim_start_matches('/')
+            .trim_start_matches("media/");
+        let info = usable(self.images.media.get(rel)).map_err(|reason| {
+            tera::Error::message(format!("image `{src}` cannot be shown: {reason}"))
+        })?;
+        self.images.requests.add(rel, self.crop);
+        let options = PictureOptions {
+            alt,
+            sizes,
+            class,
+            lazy,
+            title: None,
+        };
+        Ok(image_html(
+            rel,
+            info,
+            self.crop,
+            &self.images.settings,
+            &self.images.base_path,
+            &options,
+        ))
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+impl ImageFunctions {
+    fn register(&self, tera: &mut Tera) {
+        tera.register_function(
+            "picture",
+            PictureFunction {
+                images: self.clone(),
+                crop: Crop::Fit,
+            },
+        );
+        tera.register_function(
+            "avatar",
+            PictureFunction {
+                images: self.clone(),
+                crop: Crop::Square,
+            },
+        );
     }
 }
 
@@ -269,6 +362,8 @@ pub struct RenderInput<'a> {
     pub drafts: bool,
     /// `0..posts.len()`: the home listing and site feed, built once.
     pub all_posts: &'a [usize],
+    /// Media index and the record of images used.
+    pub images: Images<'a>,
 }
 
 /// Produces the bytes of one output file.
@@ -280,13 +375,17 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
         jobs,
         drafts,
         all_posts: _,
+        images,
     } = *input;
     let mut feed_url = site_url(config, "/atom.xml");
     let mut context = Context::new();
     let template: &str = match job.kind {
         JobKind::Post(i) => {
             let post = &index.posts[i];
-            context.insert("page", &PageView::new(post, index, config, Detail::Full));
+            context.insert(
+                "page",
+                &PageView::new(post, index, config, Detail::Full, &images),
+            );
             let previous = index.posts.get(i + 1).map(|p| LinkView::new(p, config));
             let next = i
                 .checked_sub(1)
@@ -297,13 +396,16 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
         }
         JobKind::Page(i) => {
             let page = &index.pages[i];
-            context.insert("page", &PageView::new(page, index, config, Detail::Full));
+            context.insert(
+                "page",
+                &PageView::new(page, index, config, Detail::Full, &images),
+            );
             page.template.as_deref().unwrap_or("page.html")
         }
         JobKind::Index(n) => {
             context.insert(
                 "paginator",
-                &PaginatorView::new(input.all_posts, n, "/", index, config),
+                &PaginatorView::new(input.all_posts, n, "/", index, config, &images),
             );
             "index.html"
         }
@@ -325,13 +427,14 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
                     &format!("/tags/{}/", entry.slug),
                     index,
                     config,
+                    &images,
                 ),
             );
             "tag.html"
         }
         JobKind::Authors => {
             let authors: Vec<_> = (0..index.authors.len())
-                .map(|i| AuthorView::new(i, index, config))
+                .map(|i| AuthorView::new(i, index, config, &images))
                 .collect();
             context.insert("authors", &authors);
             "authors.html"
@@ -339,11 +442,18 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
         JobKind::Author { author, page } => {
             let profile = &index.authors[author];
             feed_url = site_url(config, &format!("/{}atom.xml", profile.url_path));
-            context.insert("author", &AuthorView::new(author, index, config));
+            context.insert("author", &AuthorView::new(author, index, config, &images));
             let base = format!("/{}", profile.url_path);
             context.insert(
                 "paginator",
-                &PaginatorView::new(&index.author_posts[author], page, &base, index, config),
+                &PaginatorView::new(
+                    &index.author_posts[author],
+                    page,
+                    &base,
+                    index,
+                    config,
+                    &images,
+                ),
             );
             "author.html"
         }

@@ -1,0 +1,605 @@
+//! Responsive images: what is in media/, which variants each use needs, and
+//! the `<picture>` markup that references them.
+//!
+//! [`probe`] reads every file under media/ once per build: its content hash
+//! (which names the variants, so a changed image gets new URLs and a CDN
+//! never serves a stale one) and, for images, the header only — format,
+//! size after EXIF orientation — under the configured limits, so a
+//! decompression bomb is refused before a pixel is decoded. Pixels are only
+//! decoded in [`process`], and only for variants missing from the cache.
+
+pub mod process;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use image::{ImageDecoder, ImageFormat, ImageReader};
+use rayon::prelude::*;
+
+use crate::build::load::AssetFile;
+use crate::build::parse::markdown::escape_attr;
+use crate::config::ImageSettings;
+
+/// Raster formats quire resizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SourceFormat {
+    /// JPEG.
+    Jpeg,
+    /// PNG.
+    Png,
+    /// WebP.
+    Webp,
+    /// GIF: published as it is (animation would be lost by resizing).
+    Gif,
+}
+
+/// Formats variants are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OutFormat {
+    /// Baseline-compatible JPEG.
+    Jpeg,
+    /// PNG (for PNG sources, which may have transparency or sharp edges).
+    Png,
+    /// Lossy WebP.
+    Webp,
+    /// AVIF, when enabled.
+    Avif,
+}
+
+impl OutFormat {
+    /// File extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Webp => "webp",
+            Self::Avif => "avif",
+        }
+    }
+
+    /// MIME type for `<source type>`.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+            Self::Avif => "image/avif",
+        }
+    }
+}
+
+/// A raster image found in media/.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// Detected format (from the bytes, not the name).
+    pub format: SourceFormat,
+    /// Width after EXIF orientation.
+    pub width: u32,
+    /// Height after EXIF orientation.
+    pub height: u32,
+    /// Has an alpha channel.
+    pub alpha: bool,
+    /// BLAKE3 of the file's bytes.
+    pub hash: [u8; 32],
+    /// Absolute path.
+    pub source: PathBuf,
+}
+
+/// What a file under media/ is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEntry {
+    /// A raster image quire can resize.
+    Image(ImageInfo),
+    /// Looks like an image (by name or magic bytes) but cannot be used: why.
+    Broken(String),
+    /// Anything else (SVG, PDF…): published as it is.
+    Other(PathBuf),
+}
+
+/// Every file under media/, keyed by its path relative to media/.
+#[derive(Debug, Clone, Default)]
+pub struct MediaIndex {
+    entries: BTreeMap<String, MediaEntry>,
+}
+
+/// How an image is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Crop {
+    /// Whole image, scaled to each configured width.
+    Fit,
+    /// Centre square, for avatars.
+    Square,
+}
+
+/// One output file of one image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// Output path, e.g. `media/photo-960w-1a2b3c4d.webp`.
+    pub out_path: String,
+    /// Cache key (hex), naming the cached file.
+    pub key: String,
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// Encoding.
+    pub format: OutFormat,
+    /// Cut.
+    pub crop: Crop,
+}
+
+/// Bumped whenever encoding changes in a way that changes output bytes, so
+/// cached variants from older quire versions are not reused.
+const PIPELINE_VERSION: &str = "quire-images-1";
+
+impl MediaIndex {
+    /// An index of the given entries (keys relative to media/).
+    pub fn new(entries: BTreeMap<String, MediaEntry>) -> Self {
+        Self { entries }
+    }
+
+    /// The entry for `rel` (relative to media/).
+    pub fn get(&self, rel: &str) -> Option<&MediaEntry> {
+        self.entries.get(rel)
+    }
+
+    /// The image at `rel`, if it is a usable raster image.
+    pub fn image(&self, rel: &str) -> Option<&ImageInfo> {
+        match self.entries.get(rel) {
+            Some(MediaEntry::Image(info)) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// Every entry.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &MediaEntry)> {
+        self.entries.iter()
+    }
+
+    /// Number of files.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when media/ is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Reads the media files' hashes and image headers, in parallel.
+pub fn probe(media: &[AssetFile], settings: &ImageSettings) -> MediaIndex {
+    let entries = media
+        .par_iter()
+        .map(|asset| {
+            let rel = asset
+                .out_path
+                .strip_prefix("media/")
+                .unwrap_or(&asset.out_path)
+                .to_string();
+            (rel, probe_file(asset, settings))
+        })
+        .collect();
+    MediaIndex { entries }
+}
+
+fn probe_file(asset: &AssetFile, settings: &ImageSettings) -> MediaEntry {
+    let bytes = match std::fs::read(&asset.source) {
+        Ok(bytes) => bytes,
+        Err(err) => return MediaEntry::Broken(format!("cannot read the file: {err}")),
+    };
+    let looks_like_image = matches!(
+        asset
+            .source
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("jpg" | "jpeg" | "png" | "gif" | "webp" | "avif" | "bmp" | "tif" | "tiff")
+    );
+    let reader = match ImageReader::new(Cursor::new(&bytes)).with_guessed_format() {
+        Ok(reader) => reader,
+        Err(err) => return MediaEntry::Broken(format!("cannot read the file: {err}")),
+    };
+    let format = match reader.format() {
+        Some(ImageFormat::Jpeg) => SourceFormat::Jpeg,
+        Some(ImageFormat::Png) => SourceFormat::Png,
+        Some(ImageFormat::WebP) => SourceFormat::Webp,
+        Some(ImageFormat::Gif) => SourceFormat::Gif,
+        Some(other) if looks_like_image => {
+            return MediaEntry::Broken(format!(
+                "{other:?} images are not supported; use JPEG, PNG, WebP or GIF"
+            ));
+        }
+        _ if looks_like_image => {
+            return MediaEntry::Broken(
+                "not an image: the content is not JPEG, PNG, WebP or GIF".into(),
+            );
+        }
+        _ => return MediaEntry::Other(asset.source.clone()),
+    };
+    match read_header(reader, settings) {
+        Ok((width, height, alpha)) => MediaEntry::Image(ImageInfo {
+            format,
+            width,
+            height,
+            alpha,
+            hash: *blake3::hash(&bytes).as_bytes(),
+            source: asset.source.clone(),
+        }),
+        Err(reason) => MediaEntry::Broken(reason),
+    }
+}
+
+/// Decoding limits from the settings, shared by probe and process.
+pub fn limits(settings: &ImageSettings) -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(settings.max_width);
+    limits.max_image_height = Some(settings.max_height);
+    limits.max_alloc = Some(settings.max_alloc);
+    limits
+}
+
+/// Oriented dimensions from the header, checked against every limit.
+fn read_header(
+    mut reader: ImageReader<Cursor<&Vec<u8>>>,
+    settings: &ImageSettings,
+) -> Result<(u32, u32, bool), String> {
+    reader.limits(limits(settings));
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|err| describe_error(&err, settings))?;
+    let (width, height) = decoder.dimensions();
+    check_pixels(width, height, settings)?;
+    let alpha = decoder.color_type().has_alpha();
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let (width, height) = oriented(width, height, orientation);
+    Ok((width, height, alpha))
+}
+
+/// The pixel-count limit (the width and height limits are checked by the decoder).
+pub fn check_pixels(width: u32, height: u32, settings: &ImageSettings) -> Result<(), String> {
+    if width == 0 || height == 0 {
+        return Err("the image has no pixels".into());
+    }
+    if u64::from(width) * u64::from(height) > settings.max_pixels {
+        return Err(format!(
+            "the image is {width}×{height} pixels, over the limit of {} megapixels (images.max_megapixels)",
+            settings.max_pixels / 1_000_000
+        ));
+    }
+    Ok(())
+}
+
+/// Width and height once EXIF orientation is applied.
+pub fn oriented(width: u32, height: u32, orientation: image::metadata::Orientation) -> (u32, u32) {
+    use image::metadata::Orientation::*;
+    match orientation {
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (height, width),
+        _ => (width, height),
+    }
+}
+
+/// A decoder error in words an author can act on.
+pub fn describe_error(err: &image::ImageError, settings: &ImageSettings) -> String {
+    match err {
+        image::ImageError::Limits(_) => format!(
+            "the image is larger than the limits allow ({}×{} pixels, {} MiB of memory; images.max_width, max_height, max_alloc_mib)",
+            settings.max_width,
+            settings.max_height,
+            settings.max_alloc / (1024 * 1024)
+        ),
+        image::ImageError::Unsupported(e) => format!("unsupported image: {e}"),
+        other => format!("cannot decode the image: {other}"),
+    }
+}
+
+/// The output formats of an image: its own (WebP stays WebP) plus WebP and,
+/// when enabled, AVIF; the fallback `<img>` format comes first.
+fn formats(info: &ImageInfo, settings: &ImageSettings) -> Vec<OutFormat> {
+    // PNG keeps sharp edges and transparency; anything with alpha needs it too.
+    let fallback = if info.format == SourceFormat::Png || info.alpha {
+        OutFormat::Png
+    } else {
+        OutFormat::Jpeg
+    };
+    let mut formats = vec![fallback, OutFormat::Webp];
+    if settings.avif {
+        formats.push(OutFormat::Avif);
+    }
+    formats
+}
+
+/// Widths for `crop`, never upscaled: the configured widths below the
+/// source's, plus the source's own when it is smaller than the largest.
+fn widths(info: &ImageInfo, crop: Crop, settings: &ImageSettings) -> Vec<(u32, u32)> {
+    let (limit, configured) = match crop {
+        Crop::Fit => (info.width, &settings.widths),
+        Crop::Square => (info.width.min(info.height), &settings.avatar_widths),
+    };
+    let mut chosen: Vec<u32> = configured.iter().copied().filter(|w| *w < limit).collect();
+    let largest = configured.last().copied().unwrap_or(limit);
+    if limit <= largest || chosen.is_empty() {
+        chosen.push(limit.min(largest));
+    }
+    chosen.sort_unstable();
+    chosen.dedup();
+    chosen
+        .into_iter()
+        .map(|w| match crop {
+            Crop::Fit => {
+                let h = (u64::from(info.height) * u64::from(w) + u64::from(info.width) / 2)
+                    / u64::from(info.width);
+                (w, (h as u32).max(1))
+            }
+            Crop::Square => (w, w),
+        })
+        .collect()
+}
+
+/// Every variant of image `rel` for `crop`, fallback format first, each
+/// format's widths ascending.
+pub fn variants(rel: &str, info: &ImageInfo, crop: Crop, settings: &ImageSettings) -> Vec<Variant> {
+    if info.format == SourceFormat::Gif {
+        return Vec::new();
+    }
+    let stem = match rel.rfind('.') {
+        Some(dot) if dot > rel.rfind('/').map_or(0, |s| s + 1) => &rel[..dot],
+        _ => rel,
+    };
+    let mut out = Vec::new();
+    for format in formats(info, settings) {
+        let quality = match format {
+            OutFormat::Jpeg => settings.jpeg_quality,
+            OutFormat::Webp => settings.webp_quality,
+            OutFormat::Avif => settings.avif_quality,
+            OutFormat::Png => 0,
+        };
+        for (width, height) in widths(info, crop, settings) {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(PIPELINE_VERSION.as_bytes());
+            hasher.update(&info.hash);
+            hasher.update(format!("{format:?}/{quality}/{width}x{height}/{crop:?}").as_bytes());
+            let key = hasher.finalize().to_hex().to_string();
+            let tag = if crop == Crop::Square { "sq" } else { "w" };
+            out.push(Variant {
+                out_path: format!(
+                    "media/{stem}-{width}{tag}-{}.{}",
+                    &key[..10],
+                    format.extension()
+                ),
+                key,
+                width,
+                height,
+                format,
+                crop,
+            });
+        }
+    }
+    out
+}
+
+/// Images that pages and templates asked for during a build.
+#[derive(Debug, Default)]
+pub struct ImageRequests(Mutex<BTreeSet<(String, Crop)>>);
+
+impl ImageRequests {
+    /// Records that `rel` is used with `crop`.
+    pub fn add(&self, rel: &str, crop: Crop) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((rel.to_string(), crop));
+    }
+
+    /// Everything requested, sorted.
+    pub fn take(&self) -> BTreeSet<(String, Crop)> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+/// Attributes of a rendered `<picture>`.
+#[derive(Debug, Clone, Copy)]
+pub struct PictureOptions<'a> {
+    /// Alt text (plain text; escaped here).
+    pub alt: &'a str,
+    /// `sizes` attribute.
+    pub sizes: &'a str,
+    /// Optional class on the `<img>`.
+    pub class: Option<&'a str>,
+    /// `loading="lazy"` (false for images at the top of the page).
+    pub lazy: bool,
+    /// Optional `title`.
+    pub title: Option<&'a str>,
+}
+
+/// Markup for image `rel`: a `<picture>` of its variants, or for a GIF
+/// (published as it is, to keep animation) a plain `<img>`.
+pub fn image_html(
+    rel: &str,
+    info: &ImageInfo,
+    crop: Crop,
+    settings: &ImageSettings,
+    base_path: &str,
+    options: &PictureOptions<'_>,
+) -> String {
+    let variants = variants(rel, info, crop, settings);
+    if variants.is_empty() {
+        let mut html = format!(
+            "<img src=\"{base_path}media/{}\" width=\"{}\" height=\"{}\" alt=\"{}\"",
+            escape_attr(rel),
+            info.width,
+            info.height,
+            escape_attr(options.alt)
+        );
+        if let Some(class) = options.class {
+            let _ = write!(html, " class=\"{}\"", escape_attr(class));
+        }
+        if options.lazy {
+            html.push_str(" loading=\"lazy\"");
+        }
+        html.push_str(" decoding=\"async\">");
+        return html;
+    }
+    picture_html(&variants, base_path, options)
+}
+
+/// `<picture>` markup for `variants` (from [`variants`]), with the site's base path.
+pub fn picture_html(variants: &[Variant], base_path: &str, options: &PictureOptions<'_>) -> String {
+    let Some(first) = variants.first() else {
+        return String::new();
+    };
+    let fallback_format = first.format;
+    let mut by_format: Vec<(OutFormat, Vec<&Variant>)> = Vec::new();
+    for variant in variants {
+        match by_format.iter_mut().find(|(f, _)| *f == variant.format) {
+            Some((_, list)) => list.push(variant),
+            None => by_format.push((variant.format, vec![variant])),
+        }
+    }
+    let srcset = |list: &[&Variant]| {
+        list.iter()
+            .map(|v| format!("{base_path}{} {}w", v.out_path, v.width))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sizes = escape_attr(options.sizes);
+    let mut html = String::from("<picture>");
+    // Modern formats first: the browser takes the first source it supports.
+    for (format, list) in by_format
+        .iter()
+        .rev()
+        .filter(|(f, _)| *f != fallback_format)
+    {
+        let _ = write!(
+            html,
+            "<source type=\"{}\" srcset=\"{}\" sizes=\"{sizes}\">",
+            format.mime(),
+            srcset(list)
+        );
+    }
+    let fallback = &by_format[0].1;
+    let largest = fallback.last().copied().unwrap_or(first);
+    let default = fallback
+        .iter()
+        .rev()
+        .find(|v| v.width <= 960)
+        .copied()
+        .unwrap_or(largest);
+    let _ = write!(
+        html,
+        "<img src=\"{base_path}{}\" srcset=\"{}\" sizes=\"{sizes}\" width=\"{}\" height=\"{}\" alt=\"{}\"",
+        default.out_path,
+        srcset(fallback),
+        largest.width,
+        largest.height,
+        escape_attr(options.alt)
+    );
+    if let Some(class) = options.class {
+        let _ = write!(html, " class=\"{}\"", escape_attr(class));
+    }
+    if let Some(title) = options.title {
+        let _ = write!(html, " title=\"{}\"", escape_attr(title));
+    }
+    if options.lazy {
+        html.push_str(" loading=\"lazy\"");
+    }
+    html.push_str(" decoding=\"async\"></picture>");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn info(width: u32, height: u32) -> ImageInfo {
+        ImageInfo {
+            format: SourceFormat::Jpeg,
+            width,
+            height,
+            alpha: false,
+            hash: [7; 32],
+            source: PathBuf::from("/m/a.jpg"),
+        }
+    }
+
+    fn settings() -> ImageSettings {
+        Config::for_test(std::path::Path::new("/site")).images
+    }
+
+    #[test]
+    fn widths_never_upscale() {
+        let s = settings();
+        let w = |i: &ImageInfo, crop| {
+            widths(i, crop, &s)
+                .into_iter()
+                .map(|(w, _)| w)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(w(&info(3000, 2000), Crop::Fit), [480, 960, 1600]);
+        assert_eq!(w(&info(1200, 800), Crop::Fit), [480, 960, 1200]);
+        assert_eq!(w(&info(300, 200), Crop::Fit), [300]);
+        assert_eq!(w(&info(1600, 1000), Crop::Fit), [480, 960, 1600]);
+        assert_eq!(w(&info(800, 600), Crop::Square), [96, 240, 480]);
+        assert_eq!(w(&info(200, 300), Crop::Square), [96, 200]);
+        assert_eq!(widths(&info(3000, 2000), Crop::Fit, &s)[0], (480, 320));
+    }
+
+    #[test]
+    fn variant_names_come_from_content_and_parameters() {
+        let s = settings();
+        let a = variants("photos/a.jpg", &info(1000, 500), Crop::Fit, &s);
+        assert_eq!(a.len(), 6);
+        assert!(
+            a[0].out_path.starts_with("media/photos/a-480w-"),
+            "{}",
+            a[0].out_path
+        );
+        assert!(a[0].out_path.ends_with(".jpg"));
+        assert!(a[5].out_path.ends_with(".webp"));
+        let mut other = info(1000, 500);
+        other.hash = [8; 32];
+        let b = variants("photos/a.jpg", &other, Crop::Fit, &s);
+        assert_ne!(a[0].out_path, b[0].out_path, "new content, new URL");
+        assert_eq!(
+            a,
+            variants("photos/a.jpg", &info(1000, 500), Crop::Fit, &s),
+            "deterministic"
+        );
+    }
+
+    #[test]
+    fn picture_markup_lists_sources_and_dimensions() {
+        let s = settings();
+        let v = variants("a.jpg", &info(1000, 500), Crop::Fit, &s);
+        let html = picture_html(
+            &v,
+            "/",
+            &PictureOptions {
+                alt: "A \"b\"",
+                sizes: "100vw",
+                class: None,
+                lazy: true,
+                title: None,
+            },
+        );
+        assert!(
+            html.starts_with("<picture><source type=\"image/webp\" srcset=\"/media/a-480w-"),
+            "{html}"
+        );
+        assert!(html.contains(" 960w, /media/a-1000w-"), "{html}");
+        assert!(html.contains("width=\"1000\" height=\"500\" alt=\"A &quot;b&quot;\" loading=\"lazy\" decoding=\"async\"></picture>"), "{html}");
+        assert!(html.contains("<img src=\"/media/a-960w-"), "{html}");
+    }
+}

@@ -1,0 +1,367 @@
+//! Producing image variants: decode once, orient, convert to sRGB, resize,
+//! encode, cache.
+//!
+//! Variants are cached under `images.cache_dir` by a key made of the
+//! source's content hash and every encoding parameter, so a build with
+//! nothing changed decodes nothing, and a changed image redoes only its own
+//! variants. Sources are processed in parallel (rayon); each worker holds at
+//! most one decoded image, whose size the decoding limits bound.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use fast_image_resize as fir;
+use image::{DynamicImage, ImageDecoder, ImageReader};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{
+    Crop, ImageInfo, MediaEntry, MediaIndex, OutFormat, SourceFormat, Variant, describe_error,
+    limits, variants,
+};
+use crate::build::write::Stager;
+use crate::config::ImageSettings;
+use crate::diagnostic::Diagnostic;
+
+/// What the image stage did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImageReport {
+    /// Source images used by the site.
+    pub images: usize,
+    /// Variants published.
+    pub variants: usize,
+    /// Sources decoded (zero when everything came from the cache).
+    pub decoded: usize,
+    /// Variants encoded in this build.
+    pub encoded: usize,
+}
+
+/// The output files of every used image, for the stale-file check.
+#[derive(Debug, Clone, Default)]
+pub struct ImagePlan {
+    /// Per source (relative to media/): the info and the variants.
+    pub sources: Vec<(String, ImageInfo, Vec<Variant>)>,
+}
+
+impl ImagePlan {
+    /// Plans the variants of every requested image that is usable.
+    pub fn new(
+        requests: &BTreeSet<(String, Crop)>,
+        media: &MediaIndex,
+        settings: &ImageSettings,
+    ) -> Self {
+        let mut by_source: BTreeMap<&str, Vec<Crop>> = BTreeMap::new();
+        for (rel, crop) in requests {
+            by_source.entry(rel).or_default().push(*crop);
+        }
+        let sources = by_source
+            .into_iter()
+            .filter_map(|(rel, crops)| {
+                let info = media.image(rel)?;
+                let all = crops
+                    .iter()
+                    .flat_map(|crop| variants(rel, info, *crop, settings))
+                    .collect();
+                Some((rel.to_string(), info.clone(), all))
+            })
+            .collect();
+        Self { sources }
+    }
+
+    /// Output paths of every variant (and of GIFs, published as they are).
+    pub fn out_paths(&self) -> impl Iterator<Item = String> + '_ {
+        self.sources.iter().flat_map(|(rel, info, variants)| {
+            let original = (info.format == SourceFormat::Gif).then(|| format!("media/{rel}"));
+            variants.iter().map(|v| v.out_path.clone()).chain(original)
+        })
+    }
+}
+
+/// Makes sure every planned variant is in the cache, and stages it (when a
+/// stager is given). Returns the report and one diagnostic per failed source.
+pub fn process(
+    plan: &ImagePlan,
+    settings: &ImageSettings,
+    stager: Option<&Stager>,
+) -> (ImageReport, Vec<Diagnostic>) {
+    let decoded = AtomicUsize::new(0);
+    let encoded = AtomicUsize::new(0);
+    let problems: Vec<Diagnostic> = plan
+        .sources
+        .par_iter()
+        .filter_map(|(rel, info, variants)| {
+            process_source(rel, info, variants, settings, stager, &decoded, &encoded).err()
+        })
+        .collect();
+    let report = ImageReport {
+        images: plan.sources.len(),
+        variants: plan.sources.iter().map(|(_, _, v)| v.len()).sum(),
+        decoded: decoded.into_inner(),
+        encoded: encoded.into_inner(),
+    };
+    (report, problems)
+}
+
+fn cache_path(settings: &ImageSettings, variant: &Variant) -> PathBuf {
+    settings.cache_dir.join(&variant.key[..2]).join(format!(
+        "{}.{}",
+        variant.key,
+        variant.format.extension()
+    ))
+}
+
+fn process_source(
+    rel: &str,
+    info: &ImageInfo,
+    variants: &[Variant],
+    settings: &ImageSettings,
+    stager: Option<&Stager>,
+    decoded: &AtomicUsize,
+    encoded: &AtomicUsize,
+) -> Result<(), Diagnostic> {
+    let media_path = PathBuf::from("media").join(rel);
+    let fail = |message: String| {
+        Diagnostic::error(&media_path, message)
+            .hint("re-export the image as JPEG, PNG or WebP, or stop using it")
+    };
+    if info.format == SourceFormat::Gif {
+        if let Some(stager) = stager {
+            stager
+                .copy(&format!("media/{rel}"), &info.source)
+                .map_err(|e| fail(format!("cannot publish the image: {e}")))?;
+        }
+        return Ok(());
+    }
+    let missing: Vec<&Variant> = variants
+        .iter()
+        .filter(|v| !cache_path(settings, v).is_file())
+        .collect();
+    if !missing.is_empty() {
+        let pixels = decode(info, settings).map_err(fail)?;
+        decoded.fetch_add(1, Ordering::Relaxed);
+        let mut resizer = fir::Resizer::new();
+        for variant in missing {
+            let bytes = render_variant(&pixels, variant, settings, &mut resizer).map_err(fail)?;
+            let path = cache_path(settings, variant);
+            write_cache(&path, &bytes).map_err(|e| {
+                fail(format!(
+                    "cannot write the image cache {}: {e}",
+                    path.display()
+                ))
+            })?;
+            encoded.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if let Some(stager) = stager {
+        for variant in variants {
+            stager
+                .copy(&variant.out_path, &cache_path(settings, variant))
+                .map_err(|e| fail(format!("cannot publish {}: {e}", variant.out_path)))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    crate::fsx::atomic_write(path, bytes, crate::fsx::Durability::Regenerable)
+}
+
+/// Decoded, upright, sRGB pixels: RGB8, or RGBA8 when the source has alpha.
+#[derive(Debug)]
+pub struct Pixels {
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Four channels instead of three.
+    pub alpha: bool,
+    /// Row-major samples.
+    pub data: Vec<u8>,
+}
+
+/// Decodes `info` under the limits, applies EXIF orientation and converts
+/// embedded colour profiles to sRGB. Metadata goes no further than here.
+pub fn decode(info: &ImageInfo, settings: &ImageSettings) -> Result<Pixels, String> {
+    let bytes = std::fs::read(&info.source).map_err(|e| format!("cannot read the image: {e}"))?;
+    let mut reader = ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read the image: {e}"))?;
+    reader.limits(limits(settings));
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| describe_error(&e, settings))?;
+    let (width, height) = decoder.dimensions();
+    super::check_pixels(width, height, settings)?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let icc = decoder.icc_profile().ok().flatten();
+    let mut image =
+        DynamicImage::from_decoder(decoder).map_err(|e| describe_error(&e, settings))?;
+    image.apply_orientation(orientation);
+    let alpha = image.color().has_alpha();
+    let (width, height) = (image.width(), image.height());
+    let mut data = if alpha {
+        image.into_rgba8().into_raw()
+    } else {
+        image.into_rgb8().into_raw()
+    };
+    if let Some(icc) = icc {
+        to_srgb(&icc, alpha, &mut data)?;
+    }
+    Ok(Pixels {
+        width,
+        height,
+        alpha,
+        data,
+    })
+}
+
+/// Converts samples tagged with ICC profile `icc` to sRGB, so outputs can be
+/// untagged (browsers read untagged images as sRGB).
+fn to_srgb(icc: &[u8], alpha: bool, data: &mut [u8]) -> Result<(), String> {
+    let Ok(source) = moxcms::ColorProfile::new_from_slice(icc) else {
+        // An unreadable profile: keep the pixels as they are, as browsers would.
+        return Ok(());
+    };
+    let layout = if alpha {
+        moxcms::Layout::Rgba
+    } else {
+        moxcms::Layout::Rgb
+    };
+    let srgb = moxcms::ColorProfile::new_srgb();
+    let Ok(transform) =
+        source.create_transform_8bit(layout, &srgb, layout, moxcms::TransformOptions::default())
+    else {
+        return Ok(());
+    };
+    let input = data.to_vec();
+    transform
+        .transform(&input, data)
+        .map_err(|e| format!("cannot convert the colour profile: {e}"))
+}
+
+/// Resizes (and for avatars crops) `pixels` to `variant` and encodes it.
+pub fn render_variant(
+    pixels: &Pixels,
+    variant: &Variant,
+    settings: &ImageSettings,
+    resizer: &mut fir::Resizer,
+) -> Result<Vec<u8>, String> {
+    let pixel_type = if pixels.alpha {
+        fir::PixelType::U8x4
+    } else {
+        fir::PixelType::U8x3
+    };
+    let same_size = variant.width == pixels.width && variant.height == pixels.height;
+    let resized;
+    let data: &[u8] = if same_size {
+        &pixels.data
+    } else {
+        let source =
+            fir::images::ImageRef::new(pixels.width, pixels.height, &pixels.data, pixel_type)
+                .map_err(|e| format!("cannot resize the image: {e}"))?;
+        let mut target = fir::images::Image::new(variant.width, variant.height, pixel_type);
+        let mut options = fir::ResizeOptions::new()
+            .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
+        if variant.crop == Crop::Square {
+            options = options.fit_into_destination(Some((0.5, 0.5)));
+        }
+        resizer
+            .resize(&source, &mut target, &options)
+            .map_err(|e| format!("cannot resize the image: {e}"))?;
+        resized = target.into_vec();
+        &resized
+    };
+    encode(
+        data,
+        variant.width,
+        variant.height,
+        pixels.alpha,
+        variant.format,
+        settings,
+    )
+}
+
+fn encode(
+    data: &[u8],
+    width: u32,
+    height: u32,
+    alpha: bool,
+    format: OutFormat,
+    settings: &ImageSettings,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(data.len() / 8);
+    let color = if alpha {
+        image::ExtendedColorType::Rgba8
+    } else {
+        image::ExtendedColorType::Rgb8
+    };
+    match format {
+        OutFormat::Jpeg => {
+            let (w, h) = (u16::try_from(width), u16::try_from(height));
+            let (Ok(w), Ok(h)) = (w, h) else {
+                return Err("the image is too large for JPEG".into());
+            };
+            let mut encoder = jpeg_encoder::Encoder::new(&mut out, settings.jpeg_quality);
+            encoder.set_progressive(true);
+            encoder.set_optimized_huffman_tables(true);
+            let color = if alpha {
+                jpeg_encoder::ColorType::Rgba
+            } else {
+                jpeg_encoder::ColorType::Rgb
+            };
+            encoder
+                .encode(data, w, h, color)
+                .map_err(|e| format!("cannot encode JPEG: {e}"))?;
+        }
+        OutFormat::Png => {
+            use image::ImageEncoder as _;
+            let encoder = image::codecs::png::PngEncoder::new_with_quality(
+                &mut out,
+                image::codecs::png::CompressionType::Default,
+                image::codecs::png::FilterType::Adaptive,
+            );
+            encoder
+                .write_image(data, width, height, color)
+                .map_err(|e| format!("cannot encode PNG: {e}"))?;
+        }
+        OutFormat::Webp => {
+            let encoder = if alpha {
+                webp::Encoder::from_rgba(data, width, height)
+            } else {
+                webp::Encoder::from_rgb(data, width, height)
+            };
+            out.extend_from_slice(&encoder.encode(f32::from(settings.webp_quality)));
+        }
+        OutFormat::Avif => {
+            use image::ImageEncoder as _;
+            let encoder = image::codecs::avif::AvifEncoder::new_with_speed_quality(
+                &mut out,
+                8,
+                settings.avif_quality,
+            );
+            encoder
+                .write_image(data, width, height, color)
+                .map_err(|e| format!("cannot encode AVIF: {e}"))?;
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `entry` can be used as an image, and why not.
+pub fn usable(entry: Option<&MediaEntry>) -> Result<&ImageInfo, String> {
+    match entry {
+        Some(MediaEntry::Image(info)) => Ok(info),
+        Some(MediaEntry::Broken(reason)) => Err(reason.clone()),
+        Some(MediaEntry::Other(_)) => {
+            Err("not an image: the content is not JPEG, PNG, WebP or GIF".into())
+        }
+        None => Err("it does not exist in media/".into()),
+    }
+}
