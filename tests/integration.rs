@@ -8,6 +8,8 @@ mod support;
 
 /// Every error case: exact message, exit code, and an untouched public/.
 mod build_errors;
+/// Responsive images: variants, orientation, metadata, cache, errors.
+mod build_images;
 /// What a successful build writes: pages, feeds, URLs, HTML fragments.
 mod build_output;
 /// Incremental output: determinism, no rewrites, stale file removal.

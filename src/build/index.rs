@@ -247,7 +247,11 @@ fn check_references(
                 Diagnostic::error(&page.source, format!("`{file}` cannot be used: {reason}"))
                     .at_line(page.field_line(field))
                     .field(field)
-                    .hint("put the image in the media/ folder or correct the file name"),
+                    .hint(if options.media.get(file).is_some() {
+                        "re-export it as a JPEG, PNG or WebP within the limits in config.toml [images]"
+                    } else {
+                        "put the image in the media/ folder or correct the file name"
+                    }),
             );
         }
     }

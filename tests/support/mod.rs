@@ -177,3 +177,27 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Builds the basic fixture, applies `change`, builds again and checks that
+/// the build fails with exactly `expected` on stderr and leaves public/ alone.
+#[track_caller]
+pub fn assert_build_fails(change: impl FnOnce(&Site), expected: &str) {
+    let site = Site::fixture("basic");
+    site.build();
+    let before = site.tree("public");
+    change(&site);
+    let run = site.quire(&["build"]);
+    run.assert_code(1);
+    assert_eq!(run.stderr, expected);
+    assert_eq!(
+        site.tree("public"),
+        before,
+        "public/ changed after a failed build"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(site.root())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("quire-staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "staging folder left behind");
+}

@@ -294,8 +294,8 @@ pub fn describe_error(err: &image::ImageError, settings: &ImageSettings) -> Stri
             settings.max_height,
             settings.max_alloc / (1024 * 1024)
         ),
-        image::ImageError::Unsupported(e) => format!("unsupported image: {e}"),
-        other => format!("cannot decode the image: {other}"),
+        image::ImageError::Unsupported(e) => format!("unsupported image: {}", e.to_string().trim()),
+        other => format!("cannot decode the image: {}", other.to_string().trim()),
     }
 }
 

@@ -389,11 +389,18 @@ impl<'a> Renderer<'a, '_> {
                     }
                     self.out.push(Event::Html(html.into()));
                 }
-                Err(reason) => self.rendered.errors.push((
-                    line,
-                    format!("image `{url}` cannot be shown: {reason}"),
-                    "put the image in the media/ folder, or correct the path after /media/".into(),
-                )),
+                Err(reason) => {
+                    let hint = if media.index.get(&rel).is_some() {
+                        "re-export it as a JPEG, PNG or WebP within the limits in config.toml [images], or remove it from the page"
+                    } else {
+                        "put the image in the media/ folder, or correct the path after /media/"
+                    };
+                    self.rendered.errors.push((
+                        line,
+                        format!("image `{url}` cannot be shown: {reason}"),
+                        hint.into(),
+                    ));
+                }
             }
             return;
         }

@@ -411,10 +411,7 @@ impl ImageView {
         images.requests.add(rel, crop);
         let variants = crate::build::images::variants(rel, info, crop, &config.images);
         let fallback_format = variants.first().map(|v| v.format);
-        let fallback = variants
-            .iter()
-            .filter(|v| Some(v.format) == fallback_format)
-            .last();
+        let fallback = variants.iter().rfind(|v| Some(v.format) == fallback_format);
         let (path, width, height) = match fallback {
             Some(v) => (v.out_path.clone(), v.width, v.height),
             None => (format!("media/{rel}"), info.width, info.height),

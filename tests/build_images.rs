@@ -1,0 +1,410 @@
+//! Responsive images: variants, orientation, metadata, markup, avatars,
+//! the cache, and every image error.
+
+use std::io::Cursor;
+
+use image::{ImageEncoder, RgbImage};
+
+use crate::support::{Site, assert_build_fails};
+
+/// A JPEG whose left half is red and right half blue, optionally with an
+/// EXIF block (orientation and a GPS pointer, so stripping can be checked).
+fn jpeg(width: u32, height: u32, orientation: Option<u16>) -> Vec<u8> {
+    let img = RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
+            image::Rgb([220, 20, 20])
+        } else {
+            image::Rgb([20, 20, 220])
+        }
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let Some(orientation) = orientation else {
+        return out;
+    };
+    // APP1 "Exif": little-endian TIFF with one IFD holding Orientation and a GPS IFD pointer.
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&u32::from(orientation).to_le_bytes());
+    tiff.extend_from_slice(&0x8825u16.to_le_bytes()); // GPSInfo
+    tiff.extend_from_slice(&4u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&38u32.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&0u16.to_le_bytes()); // empty GPS IFD
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    with_exif.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    with_exif.extend_from_slice(&app1);
+    with_exif.extend_from_slice(&out[2..]);
+    with_exif
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(width, height, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, 200])
+    });
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    out
+}
+
+fn write_bytes(site: &Site, rel: &str, bytes: &[u8]) {
+    let path = site.path(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn post_with_image(site: &Site, slug: &str, image: &str) {
+    site.write(
+        &format!("content/posts/{slug}.md"),
+        &format!("---\ntitle: Pictures {slug}\ndate: 2024-01-10\n---\n\nIntro.\n\n![A {slug} photo](/media/{image})\n"),
+    );
+}
+
+/// Output files under public/media/ whose names start with `prefix`.
+fn media_files(site: &Site, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    site.tree("public/media")
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(k, (bytes, _))| (k, bytes))
+        .collect()
+}
+
+fn dimensions(bytes: &[u8]) -> (u32, u32) {
+    image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .unwrap()
+        .into_dimensions()
+        .unwrap()
+}
+
+fn report(site: &Site) -> serde_json::Value {
+    let run = site.quire(&["build", "--json"]);
+    run.assert_code(0);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+#[test]
+fn variants_have_configured_widths_both_formats_and_are_never_upscaled() {
+    let site = Site::fixture("basic");
+    write_bytes(&site, "media/wide.jpg", &jpeg(2000, 1000, None));
+    write_bytes(&site, "media/small.jpg", &jpeg(300, 200, None));
+    post_with_image(&site, "wide", "wide.jpg");
+    post_with_image(&site, "small", "small.jpg");
+    site.build();
+    let wide = media_files(&site, "wide-");
+    let mut found: Vec<(String, (u32, u32))> = wide
+        .iter()
+        .map(|(name, bytes)| {
+            (
+                name.rsplit('.').next().unwrap().to_string(),
+                dimensions(bytes),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("jpg".to_string(), (480, 240)),
+            ("jpg".into(), (960, 480)),
+            ("jpg".into(), (1600, 800)),
+            ("webp".into(), (480, 240)),
+            ("webp".into(), (960, 480)),
+            ("webp".into(), (1600, 800)),
+        ]
+    );
+    let small = media_files(&site, "small-");
+    assert_eq!(
+        small.len(),
+        2,
+        "one width (the source's own) in two formats"
+    );
+    assert!(
+        small
+            .iter()
+            .all(|(_, bytes)| dimensions(bytes) == (300, 200))
+    );
+    assert!(
+        !site.exists("public/media/wide.jpg"),
+        "originals are not published"
+    );
+}
+
+#[test]
+fn webp_is_clearly_smaller_than_jpeg() {
+    let site = Site::fixture("basic");
+    // A photo-like image: smooth gradients with some texture.
+    let img = RgbImage::from_fn(1600, 1000, |x, y| {
+        let noise = ((x * 7919 + y * 104_729) % 17) as u8;
+        image::Rgb([(x / 7) as u8 ^ noise, (y / 4) as u8, ((x + y) / 11) as u8])
+    });
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 92)
+        .write_image(img.as_raw(), 1600, 1000, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    write_bytes(&site, "media/photo.jpg", &bytes);
+    post_with_image(&site, "photo", "photo.jpg");
+    site.build();
+    let files = media_files(&site, "photo-1600w-");
+    let size = |ext: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n.ends_with(ext))
+            .unwrap()
+            .1
+            .len()
+    };
+    assert!(
+        size(".webp") * 10 < size(".jpg") * 8,
+        "webp {} vs jpeg {}",
+        size(".webp"),
+        size(".jpg")
+    );
+}
+
+#[test]
+fn exif_orientation_is_applied_and_metadata_stripped() {
+    let site = Site::fixture("basic");
+    // Stored 200×100 (left red, right blue); orientation 6 shows it rotated 90° clockwise.
+    write_bytes(&site, "media/turned.jpg", &jpeg(200, 100, Some(6)));
+    post_with_image(&site, "turned", "turned.jpg");
+    site.build();
+    let html = site.read("public/posts/turned/index.html");
+    assert!(
+        html.contains("width=\"100\" height=\"200\""),
+        "upright dimensions in the markup"
+    );
+    for (name, bytes) in media_files(&site, "turned-") {
+        assert!(
+            !bytes.windows(4).any(|w| w == b"Exif"),
+            "{name} still has EXIF"
+        );
+        let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (100, 200), "{name}");
+        let (top, bottom) = (img.get_pixel(50, 20), img.get_pixel(50, 180));
+        assert!(
+            top[0] > 150 && top[2] < 100,
+            "{name}: top should be red, is {top:?}"
+        );
+        assert!(
+            bottom[2] > 150 && bottom[0] < 100,
+            "{name}: bottom should be blue, is {bottom:?}"
+        );
+    }
+}
+
+#[test]
+fn markdown_images_become_pictures_with_srcset_sizes_and_dimensions() {
+    let site = Site::fixture("basic");
+    write_bytes(&site, "media/wide.jpg", &jpeg(2000, 1000, None));
+    post_with_image(&site, "wide", "wide.jpg");
+    site.build();
+    let main = site.main_of("public/posts/wide/index.html");
+    let start = main.find("<picture>").expect("a picture");
+    let picture = &main[start..main.find("</picture>").unwrap() + "</picture>".len()];
+    let names: Vec<String> = media_files(&site, "wide-")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let name = |w: u32, ext: &str| {
+        names
+            .iter()
+            .find(|n| n.starts_with(&format!("wide-{w}w-")) && n.ends_with(ext))
+            .unwrap()
+            .clone()
+    };
+    let expected = format!(
+        "<picture><source type=\"image/webp\" srcset=\"/media/{} 480w, /media/{} 960w, /media/{} 1600w\" sizes=\"(min-width: 46rem) 44rem, 100vw\">\
+         <img src=\"/media/{}\" srcset=\"/media/{} 480w, /media/{} 960w, /media/{} 1600w\" sizes=\"(min-width: 46rem) 44rem, 100vw\" \
+         width=\"1600\" height=\"800\" alt=\"A wide photo\" loading=\"lazy\" decoding=\"async\"></picture>",
+        name(480, ".webp"),
+        name(960, ".webp"),
+        name(1600, ".webp"),
+        name(960, ".jpg"),
+        name(480, ".jpg"),
+        name(960, ".jpg"),
+        name(1600, ".jpg"),
+    );
+    assert_eq!(picture, expected);
+}
+
+#[test]
+fn avatars_are_square_and_at_most_480() {
+    let site = Site::fixture("basic");
+    write_bytes(&site, "media/face.png", &png(900, 600));
+    site.write(
+        "content/authors/ada.md",
+        "---\ntitle: Ada Example\navatar: face.png\n---\n\nBio.\n",
+    );
+    site.build();
+    let mut sizes: Vec<(u32, u32)> = media_files(&site, "face-")
+        .iter()
+        .map(|(_, b)| dimensions(b))
+        .collect();
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        [
+            (96, 96),
+            (96, 96),
+            (240, 240),
+            (240, 240),
+            (480, 480),
+            (480, 480)
+        ]
+    );
+    let main = site.main_of("public/authors/ada/index.html");
+    assert!(
+        main.contains(
+            "width=\"480\" height=\"480\" alt=\"Ada Example\" class=\"avatar avatar-large\""
+        ),
+        "{main}"
+    );
+}
+
+#[test]
+fn cache_skips_unchanged_images_and_redoes_only_changed_ones() {
+    let site = Site::fixture("basic");
+    write_bytes(&site, "media/one.jpg", &jpeg(800, 400, None));
+    write_bytes(&site, "media/two.jpg", &jpeg(800, 400, Some(1)));
+    post_with_image(&site, "one", "one.jpg");
+    post_with_image(&site, "two", "two.jpg");
+    let first = report(&site);
+    assert_eq!(
+        first["images"]["decoded"], 3,
+        "one, two and the fixture's dot.png"
+    );
+
+    let second = report(&site);
+    assert_eq!(
+        second["images"]["decoded"], 0,
+        "nothing changed: no decoding"
+    );
+    assert_eq!(second["images"]["encoded"], 0);
+    assert_eq!(second["write"]["written"], 0);
+
+    let before = media_files(&site, "two-");
+    write_bytes(&site, "media/one.jpg", &jpeg(820, 400, None));
+    let third = report(&site);
+    assert_eq!(third["images"]["decoded"], 1, "only the changed image");
+    assert_eq!(
+        media_files(&site, "two-"),
+        before,
+        "the other image's variants are untouched"
+    );
+
+    site.remove("content/posts/one.md");
+    std::fs::remove_file(site.path("media/one.jpg")).unwrap();
+    report(&site);
+    assert!(
+        media_files(&site, "one-").is_empty(),
+        "variants of a deleted image leave public/"
+    );
+}
+
+#[test]
+fn decompression_bomb_is_refused() {
+    // A valid PNG header claiming 50000×50000 pixels, with almost no data.
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    bomb.extend_from_slice(&13u32.to_be_bytes());
+    bomb.extend_from_slice(&ihdr);
+    bomb.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    assert_build_fails(
+        |site| {
+            write_bytes(site, "media/bomb.png", &bomb);
+            post_with_image(site, "bomb", "bomb.png");
+        },
+        "content/posts/bomb.md:8:1: error: image `/media/bomb.png` cannot be shown: the image is larger than the limits allow (20000×20000 pixels, 512 MiB of memory; images.max_width, max_height, max_alloc_mib)\n  \
+         hint: re-export it as a JPEG, PNG or WebP within the limits in config.toml [images], or remove it from the page\n\
+         error: build failed with 1 error(s); the output folder was not changed\n",
+    );
+}
+
+#[test]
+fn pixel_count_limit_is_enforced() {
+    let site = Site::fixture("basic");
+    let config = site.read("config.toml");
+    site.write(
+        "config.toml",
+        &format!("{config}\n[images]\nmax_megapixels = 1\n"),
+    );
+    write_bytes(&site, "media/big.jpg", &jpeg(1200, 1000, None));
+    post_with_image(&site, "big", "big.jpg");
+    let run = site.quire(&["build"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.starts_with("content/posts/big.md:8:1: error: image `/media/big.jpg` cannot be shown: the image is 1200×1000 pixels, over the limit of 1 megapixels (images.max_megapixels)\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn corrupt_image_is_refused_with_its_reason() {
+    let mut corrupt = jpeg(64, 64, None);
+    corrupt.truncate(30);
+    assert_build_fails(
+        |site| {
+            write_bytes(site, "media/corrupt.jpg", &corrupt);
+            post_with_image(site, "corrupt", "corrupt.jpg");
+        },
+        "content/posts/corrupt.md:8:1: error: image `/media/corrupt.jpg` cannot be shown: cannot decode the image: Format error decoding Jpeg: I/O errors Not enough bytes, expected 3 but found 0\n  \
+         hint: re-export it as a JPEG, PNG or WebP within the limits in config.toml [images], or remove it from the page\n\
+         error: build failed with 1 error(s); the output folder was not changed\n",
+    );
+}
+
+#[test]
+fn file_that_is_not_an_image_is_refused() {
+    assert_build_fails(
+        |site| {
+            site.write("media/notes.jpg", "just text, not a JPEG\n");
+            post_with_image(site, "notes", "notes.jpg");
+        },
+        "content/posts/notes.md:8:1: error: image `/media/notes.jpg` cannot be shown: not an image: the content is not JPEG, PNG, WebP or GIF\n  \
+         hint: re-export it as a JPEG, PNG or WebP within the limits in config.toml [images], or remove it from the page\n\
+         error: build failed with 1 error(s); the output folder was not changed\n",
+    );
+}
+
+#[test]
+fn missing_image_reference_is_located() {
+    assert_build_fails(
+        |site| post_with_image(site, "missing", "nope.jpg"),
+        "content/posts/missing.md:8:1: error: image `/media/nope.jpg` cannot be shown: it does not exist in media/\n  \
+         hint: put the image in the media/ folder, or correct the path after /media/\n\
+         error: build failed with 1 error(s); the output folder was not changed\n",
+    );
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
