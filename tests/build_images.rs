@@ -419,16 +419,29 @@ fn colour_profiles_are_converted_to_srgb_and_not_embedded() {
     let mut bytes = Vec::new();
     let mut encoder = image::codecs::png::PngEncoder::new(&mut bytes);
     encoder.set_icc_profile(icc).unwrap();
-    encoder.write_image(img.as_raw(), 64, 32, image::ExtendedColorType::Rgb8).unwrap();
+    encoder
+        .write_image(img.as_raw(), 64, 32, image::ExtendedColorType::Rgb8)
+        .unwrap();
     write_bytes(&site, "media/p3.png", &bytes);
     post_with_image(&site, "p3", "p3.png");
     site.build();
-    let (_, png) = media_files(&site, "p3-").into_iter().find(|(n, _)| n.ends_with(".png")).unwrap();
+    let (_, png) = media_files(&site, "p3-")
+        .into_iter()
+        .find(|(n, _)| n.ends_with(".png"))
+        .unwrap();
     assert!(!png.windows(4).any(|w| w == b"iCCP"), "no embedded profile");
-    let pixel = *image::load_from_memory(&png).unwrap().to_rgb8().get_pixel(10, 10);
+    let pixel = *image::load_from_memory(&png)
+        .unwrap()
+        .to_rgb8()
+        .get_pixel(10, 10);
     let mut expected = [0u8; 3];
     moxcms::ColorProfile::new_display_p3()
-        .create_transform_8bit(moxcms::Layout::Rgb, &moxcms::ColorProfile::new_srgb(), moxcms::Layout::Rgb, Default::default())
+        .create_transform_8bit(
+            moxcms::Layout::Rgb,
+            &moxcms::ColorProfile::new_srgb(),
+            moxcms::Layout::Rgb,
+            Default::default(),
+        )
         .unwrap()
         .transform(&[40, 200, 60], &mut expected)
         .unwrap();
@@ -442,18 +455,33 @@ fn colour_profiles_are_converted_to_srgb_and_not_embedded() {
 fn avif_variants_are_an_option() {
     let site = Site::fixture("basic");
     let config = site.read("config.toml");
-    site.write("config.toml", &format!("{config}\n[images]\navif = true\nwidths = [64]\n"));
+    site.write(
+        "config.toml",
+        &format!("{config}\n[images]\navif = true\nwidths = [64]\n"),
+    );
     write_bytes(&site, "media/small.jpg", &jpeg(96, 64, None));
     post_with_image(&site, "small", "small.jpg");
     site.build();
     let files = media_files(&site, "small-");
-    let avif = files.iter().find(|(n, _)| n.ends_with(".avif")).expect("an AVIF variant");
+    let avif = files
+        .iter()
+        .find(|(n, _)| n.ends_with(".avif"))
+        .expect("an AVIF variant");
     // No AVIF decoder here: read the size from the `ispe` property box.
-    let at = avif.1.windows(4).position(|w| w == b"ispe").expect("ispe box") + 8;
+    let at = avif
+        .1
+        .windows(4)
+        .position(|w| w == b"ispe")
+        .expect("ispe box")
+        + 8;
     let size = |i: usize| u32::from_be_bytes(avif.1[i..i + 4].try_into().unwrap());
     assert_eq!((size(at), size(at + 4)), (64, 43));
     let main = site.main_of("public/posts/small/index.html");
-    let avif_source = main.find("<source type=\"image/avif\"").expect("avif source");
-    let webp_source = main.find("<source type=\"image/webp\"").expect("webp source");
+    let avif_source = main
+        .find("<source type=\"image/avif\"")
+        .expect("avif source");
+    let webp_source = main
+        .find("<source type=\"image/webp\"")
+        .expect("webp source");
     assert!(avif_source < webp_source, "AVIF offered first: {main}");
 }
