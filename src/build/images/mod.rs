@@ -133,7 +133,7 @@ pub struct Variant {
 
 /// Bumped whenever encoding changes in a way that changes output bytes, so
 /// cached variants from older quire versions are not reused.
-const PIPELINE_VERSION: &str = "quire-images-1";
+const PIPELINE_VERSION: &str = "quire-images-2";
 
 impl MediaIndex {
     /// An index of the given entries (keys relative to media/).
@@ -354,11 +354,12 @@ pub fn variants(rel: &str, info: &ImageInfo, crop: Crop, settings: &ImageSetting
     };
     let mut out = Vec::new();
     for format in formats(info, settings) {
+        // Every setting that changes the bytes is part of the key.
         let quality = match format {
-            OutFormat::Jpeg => settings.jpeg_quality,
-            OutFormat::Webp => settings.webp_quality,
-            OutFormat::Avif => settings.avif_quality,
-            OutFormat::Png => 0,
+            OutFormat::Jpeg => format!("q{}", settings.jpeg_quality),
+            OutFormat::Webp => format!("q{}e{}", settings.webp_quality, settings.webp_effort),
+            OutFormat::Avif => format!("q{}", settings.avif_quality),
+            OutFormat::Png => String::new(),
         };
         for (width, height) in widths(info, crop, settings) {
             let mut hasher = blake3::Hasher::new();
