@@ -437,19 +437,13 @@ pub fn image_html(
     let variants = variants(rel, info, crop, settings);
     if variants.is_empty() {
         let mut html = format!(
-            "<img src=\"{base_path}media/{}\" width=\"{}\" height=\"{}\" alt=\"{}\"",
+            "<img src=\"{base_path}media/{}\" width=\"{}\" height=\"{}\"",
             escape_attr(rel),
             info.width,
             info.height,
-            escape_attr(options.alt)
         );
-        if let Some(class) = options.class {
-            let _ = write!(html, " class=\"{}\"", escape_attr(class));
-        }
-        if options.lazy {
-            html.push_str(" loading=\"lazy\"");
-        }
-        html.push_str(" decoding=\"async\">");
+        push_img_options(&mut html, options);
+        html.push('>');
         return html;
     }
     picture_html(&variants, base_path, options)
@@ -499,13 +493,21 @@ pub fn picture_html(variants: &[Variant], base_path: &str, options: &PictureOpti
         .unwrap_or(largest);
     let _ = write!(
         html,
-        "<img src=\"{base_path}{}\" srcset=\"{}\" sizes=\"{sizes}\" width=\"{}\" height=\"{}\" alt=\"{}\"",
+        "<img src=\"{base_path}{}\" srcset=\"{}\" sizes=\"{sizes}\" width=\"{}\" height=\"{}\"",
         default.out_path,
         srcset(fallback),
         largest.width,
         largest.height,
-        escape_attr(options.alt)
     );
+    push_img_options(&mut html, options);
+    html.push_str("></picture>");
+    html
+}
+
+/// The `<img>` attributes that come from the caller: alt, class, title,
+/// lazy loading, async decoding.
+fn push_img_options(html: &mut String, options: &PictureOptions<'_>) {
+    let _ = write!(html, " alt=\"{}\"", escape_attr(options.alt));
     if let Some(class) = options.class {
         let _ = write!(html, " class=\"{}\"", escape_attr(class));
     }
@@ -515,8 +517,7 @@ pub fn picture_html(variants: &[Variant], base_path: &str, options: &PictureOpti
     if options.lazy {
         html.push_str(" loading=\"lazy\"");
     }
-    html.push_str(" decoding=\"async\"></picture>");
-    html
+    html.push_str(" decoding=\"async\"");
 }
 
 #[cfg(test)]
