@@ -8,8 +8,8 @@ fn two_builds_of_the_same_input_are_byte_identical() {
     let (a, b) = (site.tree("out-a"), site.tree("out-b"));
     assert_eq!(
         a.len(),
-        23,
-        "12 pages, 4 feeds, sitemap, robots, stylesheet, 4 image variants"
+        24,
+        "12 pages, 4 feeds, sitemap, robots, stylesheet, 4 image variants, the .quire-output marker"
     );
     assert_eq!(contents(&a), contents(&b));
 }
@@ -92,4 +92,27 @@ fn output_can_live_outside_the_site() {
         .assert_code(0);
     assert!(tree(&out).contains_key("posts/first/index.html"));
     assert!(!site.exists("public"));
+}
+
+#[test]
+fn a_folder_not_written_by_quire_is_never_emptied() {
+    let site = Site::fixture("basic");
+    site.write("mine/notes.txt", "precious");
+    let run = site.quire(&["build", "--out", "mine"]);
+    run.assert_code(1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "{}: error: refusing to build into this folder: it is not empty and was not written by quire, and the build deletes files it did not generate\n  \
+             hint: choose a new or empty folder, or empty this one first\n\
+             error: build failed with 1 error(s); the output folder was not changed\n",
+            site.path("mine").display()
+        )
+    );
+    assert_eq!(site.read("mine/notes.txt"), "precious");
+    // An empty folder is fine, and is marked as quire's from then on.
+    std::fs::create_dir_all(site.path("empty")).unwrap();
+    site.quire(&["build", "--out", "empty"]).assert_code(0);
+    assert!(site.exists("empty/.quire-output"));
+    site.quire(&["build", "--out", "empty"]).assert_code(0);
 }

@@ -225,6 +225,7 @@ fn run(
         .collect();
     let jobs = render::plan(&site_index, config);
     let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
+    expected.insert(OUTPUT_MARKER.to_string());
     for asset in site.static_files.iter().chain(plain_media.iter().copied()) {
         if !expected.insert(asset.out_path.clone()) {
             let rel = asset
@@ -257,6 +258,9 @@ fn run(
     if writing {
         stager
             .prepare()
+            .map_err(|err| write_error(&options.out_dir, &err))?;
+        stager
+            .put(OUTPUT_MARKER, OUTPUT_MARKER_TEXT.as_bytes())
             .map_err(|err| write_error(&options.out_dir, &err))?;
     }
     let all_posts: Vec<usize> = (0..site_index.posts.len()).collect();
@@ -378,5 +382,23 @@ fn check_out_dir(config: &Config, out_dir: &Path) -> Result<(), Diagnostic> {
         return Err(Diagnostic::error(out_dir, "refusing to build into this folder: it holds the site's own files, which the build would delete")
             .hint("choose an output folder such as `public` (the default)"));
     }
+    // The build deletes whatever it did not generate, so it only takes over
+    // folders that are new, empty, or marked as written by quire.
+    let foreign = out.is_dir()
+        && !out.join(OUTPUT_MARKER).is_file()
+        && std::fs::read_dir(&out)
+            .map(|mut entries| entries.next().is_some())
+            .unwrap_or(true);
+    if foreign {
+        return Err(Diagnostic::error(out_dir, "refusing to build into this folder: it is not empty and was not written by quire, and the build deletes files it did not generate")
+            .hint("choose a new or empty folder, or empty this one first"));
+    }
     Ok(())
 }
+
+/// A file in every output folder, saying that quire manages it; without it,
+/// a non-empty folder is never used as output.
+pub const OUTPUT_MARKER: &str = ".quire-output";
+
+const OUTPUT_MARKER_TEXT: &str =
+    "This folder is written by `quire build`. Files the build does not generate are deleted.\n";
