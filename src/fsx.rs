@@ -76,9 +76,27 @@ pub fn has_same_bytes(path: &Path, bytes: &[u8]) -> bool {
 pub fn same_file_contents(a: &Path, b: &Path) -> bool {
     match (fs::metadata(a), fs::metadata(b)) {
         (Ok(ma), Ok(mb)) if ma.is_file() && mb.is_file() && ma.len() == mb.len() => {
-            matches!((fs::read(a), fs::read(b)), (Ok(x), Ok(y)) if x == y)
+            same_streams(a, b).unwrap_or(false)
         }
         _ => false,
+    }
+}
+
+/// Compares two files of equal length in chunks, so large media files are
+/// never held in memory whole.
+fn same_streams(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let (mut a, mut b) = (fs::File::open(a)?, fs::File::open(b)?);
+    let (mut buf_a, mut buf_b) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = a.read(&mut buf_a)?;
+        if n == 0 {
+            return Ok(b.read(&mut buf_b[..1])? == 0);
+        }
+        b.read_exact(&mut buf_b[..n])?;
+        if buf_a[..n] != buf_b[..n] {
+            return Ok(false);
+        }
     }
 }
 

@@ -253,3 +253,33 @@ fn static_file_that_would_replace_a_page() {
         ),
     );
 }
+
+#[test]
+fn static_file_where_a_page_folder_must_go() {
+    assert_build_fails(
+        |site| {
+            site.write("static/about", "a file named like the about page's folder");
+        },
+        &format!(
+            "static/about: error: the output `/about` would be both a file and a folder\n  hint: rename the static file that takes the name of a generated page's folder\n{FAILED_1}"
+        ),
+    );
+}
+
+#[test]
+fn image_cache_inside_the_output_is_refused() {
+    let site = Site::fixture("basic");
+    let config = site.read("config.toml");
+    site.write(
+        "config.toml",
+        &format!("{config}\n[images]\ncache_dir = \"public/cache\"\n"),
+    );
+    let run = site.quire(&["build"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.starts_with("config.toml: error: field `images.cache_dir`: the image cache folder is inside the output folder, where the build would delete it\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(!site.exists("public"));
+}

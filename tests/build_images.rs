@@ -485,3 +485,18 @@ fn avif_variants_are_an_option() {
         .expect("webp source");
     assert!(avif_source < webp_source, "AVIF offered first: {main}");
 }
+
+#[test]
+fn file_names_with_spaces_and_commas_make_valid_srcsets() {
+    let site = Site::fixture("basic");
+    write_bytes(&site, "media/Screen Shot, 1.jpg", &jpeg(600, 300, None));
+    post_with_image(&site, "shot", "Screen%20Shot,%201.jpg");
+    site.build();
+    let main = site.main_of("public/posts/shot/index.html");
+    assert!(
+        main.contains("srcset=\"/media/Screen%20Shot%2C%201-480w-"),
+        "{main}"
+    );
+    assert!(!main.contains("Screen Shot"), "{main}");
+    assert_eq!(media_files(&site, "Screen Shot, 1-").len(), 4);
+}

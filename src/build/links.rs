@@ -63,7 +63,8 @@ fn resolve(page_path: &str, url: &str) -> Option<String> {
     {
         return None;
     }
-    let path = url.split(['#', '?']).next().unwrap_or("");
+    let path =
+        crate::build::parse::markdown::percent_decode(url.split(['#', '?']).next().unwrap_or(""));
     if path.is_empty() {
         return None;
     }
@@ -106,5 +107,9 @@ mod tests {
         assert_eq!(resolve("posts/a/", "/"), Some(String::new()));
         assert_eq!(resolve("posts/a/", "https://x.org/"), None);
         assert_eq!(resolve("posts/a/", "#top"), None);
+        assert_eq!(
+            resolve("posts/a/", "/media/my%20cv.pdf"),
+            Some("media/my cv.pdf".into())
+        );
     }
 }

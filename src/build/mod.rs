@@ -238,6 +238,7 @@ fn run(
             );
         }
     }
+    diagnostics.extend(path_clashes(&expected, &site.static_files, &config.root));
     let severity = if options.mode == Mode::Check {
         Severity::Error
     } else {
@@ -334,11 +335,51 @@ fn run(
         stager.abort();
         return Ok(());
     }
+    report.output_touched = true;
     report.write = stager
         .commit(&expected)
         .map_err(|err| write_error(&options.out_dir, &err))?;
     clock.lap("write", report.write.written, progress);
     Ok(())
+}
+
+/// Output paths that are both a file and a folder's prefix (a static file
+/// `about` beside the page `about/index.html`): the two cannot both exist.
+fn path_clashes(
+    expected: &BTreeSet<String>,
+    statics: &[load::AssetFile],
+    root: &Path,
+) -> Vec<Diagnostic> {
+    let mut clashes = Vec::new();
+    for path in expected {
+        let folder = format!("{path}/");
+        if expected
+            .range(folder.clone()..)
+            .next()
+            .is_some_and(|next| next.starts_with(&folder))
+        {
+            let source = statics
+                .iter()
+                .find(|s| &s.out_path == path || s.out_path.starts_with(&folder))
+                .map_or_else(
+                    || PathBuf::from(path),
+                    |s| {
+                        s.source
+                            .strip_prefix(root)
+                            .unwrap_or(&s.source)
+                            .to_path_buf()
+                    },
+                );
+            clashes.push(
+                Diagnostic::error(
+                    source,
+                    format!("the output `/{path}` would be both a file and a folder"),
+                )
+                .hint("rename the static file that takes the name of a generated page's folder"),
+            );
+        }
+    }
+    clashes
 }
 
 /// One template bug fails every page that uses the template; report it once,
@@ -389,6 +430,14 @@ fn check_out_dir(config: &Config, out_dir: &Path) -> Result<(), Diagnostic> {
         && std::fs::read_dir(&out)
             .map(|mut entries| entries.next().is_some())
             .unwrap_or(true);
+    if absolute(&config.images.cache_dir).starts_with(&out) {
+        return Err(Diagnostic::error(
+            "config.toml",
+            "the image cache folder is inside the output folder, where the build would delete it",
+        )
+        .field("images.cache_dir")
+        .hint("keep the cache outside the output, e.g. the default `.quire/cache/images`"));
+    }
     if foreign {
         return Err(Diagnostic::error(out_dir, "refusing to build into this folder: it is not empty and was not written by quire, and the build deletes files it did not generate")
             .hint("choose a new or empty folder, or empty this one first"));

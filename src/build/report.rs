@@ -30,6 +30,9 @@ pub struct BuildReport {
     pub files: usize,
     /// Disk changes (zero for `check`).
     pub write: WriteReport,
+    /// The output folder was being changed when the build ended (true for a
+    /// successful build; for a failed one, the output may be incomplete).
+    pub output_touched: bool,
     /// Image variants: used sources, published variants, decodes, encodes.
     pub images: ImageReport,
     /// Per-stage timings.

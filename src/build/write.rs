@@ -133,22 +133,23 @@ impl Stager {
 
     /// Moves staged files into place, then deletes every file in the output
     /// folder that is not in `expected`.
-    pub fn commit(self, expected: &BTreeSet<String>) -> io::Result<WriteReport> {
+    pub fn commit(mut self, expected: &BTreeSet<String>) -> io::Result<WriteReport> {
         let mut report = WriteReport {
-            unchanged: self.unchanged.into_inner(),
+            unchanged: *self.unchanged.get_mut(),
             ..WriteReport::default()
         };
         if let (true, Some(staging)) = (self.fresh, &self.staging_dir) {
             // Someone may have created the folder meanwhile; rename refuses
             // to replace a non-empty folder, so nothing of theirs is lost.
             fs::rename(staging, &self.out_dir)?;
-            report.written = self.fresh_written.into_inner();
+            report.written = *self.fresh_written.get_mut();
             return Ok(report);
         }
-        let mut staged = self
-            .staged
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut staged = std::mem::take(
+            self.staged
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         staged.sort();
         fs::create_dir_all(&self.out_dir)?;
         let parents: BTreeSet<&Path> = staged
@@ -175,7 +176,17 @@ impl Stager {
 
     /// Throws the staged files away; the output folder is untouched.
     pub fn abort(self) {
-        if let Some(dir) = &self.staging_dir {
+        drop(self);
+    }
+}
+
+impl Drop for Stager {
+    /// Whatever happened (an error, an early return, a panic), no staging
+    /// folder is left behind.
+    fn drop(&mut self) {
+        if let Some(dir) = &self.staging_dir
+            && dir.exists()
+        {
             let _ = fs::remove_dir_all(dir);
         }
     }

@@ -60,8 +60,13 @@ pub(super) fn build(args: &BuildArgs) -> anyhow::Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&outcome.report)?);
     }
     if !outcome.is_ok() {
+        let state = if outcome.report.output_touched {
+            "the output folder may be incomplete: fix the problem and build again"
+        } else {
+            "the output folder was not changed"
+        };
         eprintln!(
-            "error: build failed with {} error(s); the output folder was not changed",
+            "error: build failed with {} error(s); {state}",
             outcome.diagnostics.error_count()
         );
         return Ok(Outcome::SiteErrors);

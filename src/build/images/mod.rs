@@ -187,9 +187,34 @@ pub fn probe(media: &[AssetFile], settings: &ImageSettings) -> MediaIndex {
 }
 
 fn probe_file(asset: &AssetFile, settings: &ImageSettings) -> MediaEntry {
-    let bytes = match std::fs::read(&asset.source) {
-        Ok(bytes) => bytes,
-        Err(err) => return MediaEntry::Broken(format!("cannot read the file: {err}")),
+    // Sniff the start first: other media (videos, PDFs) may be large and
+    // are never read whole here.
+    let mut head = Vec::with_capacity(64 * 1024);
+    let read_head = std::fs::File::open(&asset.source).and_then(|file| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024), &mut head)
+    });
+    if let Err(err) = read_head {
+        return MediaEntry::Broken(format!("cannot read the file: {err}"));
+    }
+    let sniffed = ImageReader::new(Cursor::new(&head))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.format());
+    let size = std::fs::metadata(&asset.source).map_or(0, |m| m.len());
+    if sniffed.is_some() && size > settings.max_alloc {
+        return MediaEntry::Broken(format!(
+            "the file is {} MiB, over the decoding limit of {} MiB (images.max_alloc_mib)",
+            size / (1024 * 1024),
+            settings.max_alloc / (1024 * 1024)
+        ));
+    }
+    let bytes = if sniffed.is_some() {
+        match std::fs::read(&asset.source) {
+            Ok(bytes) => bytes,
+            Err(err) => return MediaEntry::Broken(format!("cannot read the file: {err}")),
+        }
+    } else {
+        head
     };
     let looks_like_image = matches!(
         asset
@@ -438,7 +463,7 @@ pub fn image_html(
     if variants.is_empty() {
         let mut html = format!(
             "<img src=\"{base_path}media/{}\" width=\"{}\" height=\"{}\"",
-            escape_attr(rel),
+            encode_url_path(rel),
             info.width,
             info.height,
         );
@@ -464,7 +489,7 @@ pub fn picture_html(variants: &[Variant], base_path: &str, options: &PictureOpti
     }
     let srcset = |list: &[&Variant]| {
         list.iter()
-            .map(|v| format!("{base_path}{} {}w", v.out_path, v.width))
+            .map(|v| format!("{base_path}{} {}w", encode_url_path(&v.out_path), v.width))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -494,7 +519,7 @@ pub fn picture_html(variants: &[Variant], base_path: &str, options: &PictureOpti
     let _ = write!(
         html,
         "<img src=\"{base_path}{}\" srcset=\"{}\" sizes=\"{sizes}\" width=\"{}\" height=\"{}\"",
-        default.out_path,
+        encode_url_path(&default.out_path),
         srcset(fallback),
         largest.width,
         largest.height,
@@ -502,6 +527,21 @@ pub fn picture_html(variants: &[Variant], base_path: &str, options: &PictureOpti
     push_img_options(&mut html, options);
     html.push_str("></picture>");
     html
+}
+
+/// Percent-encodes a relative path for use in a URL (and so in `srcset`,
+/// where spaces and commas are separators); `/` is kept. The result needs
+/// no further HTML escaping.
+pub fn encode_url_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// The `<img>` attributes that come from the caller: alt, class, title,
@@ -579,6 +619,15 @@ mod tests {
             variants("photos/a.jpg", &info(1000, 500), Crop::Fit, &s),
             "deterministic"
         );
+    }
+
+    #[test]
+    fn media_paths_are_encoded_in_urls() {
+        assert_eq!(
+            encode_url_path("media/Screen Shot, 2\"x\".png"),
+            "media/Screen%20Shot%2C%202%22x%22.png"
+        );
+        assert_eq!(encode_url_path("media/été.jpg"), "media/%C3%A9t%C3%A9.jpg");
     }
 
     #[test]

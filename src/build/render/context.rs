@@ -413,8 +413,16 @@ impl ImageView {
         let fallback_format = variants.first().map(|v| v.format);
         let fallback = variants.iter().rfind(|v| Some(v.format) == fallback_format);
         let (path, width, height) = match fallback {
-            Some(v) => (v.out_path.clone(), v.width, v.height),
-            None => (format!("media/{rel}"), info.width, info.height),
+            Some(v) => (
+                crate::build::images::encode_url_path(&v.out_path),
+                v.width,
+                v.height,
+            ),
+            None => (
+                crate::build::images::encode_url_path(&format!("media/{rel}")),
+                info.width,
+                info.height,
+            ),
         };
         Some(Self {
             src: rel.to_string(),

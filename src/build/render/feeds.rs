@@ -39,7 +39,9 @@ pub fn atom(spec: &FeedSpec<'_>, index: &SiteIndex, config: &Config) -> String {
             || "1970-01-01T00:00:00+00:00".to_string(),
             |d| d.to_rfc3339(),
         );
-    let base = &config.base_url;
+    // Escaped once: `base_url` may contain `&`, and it goes into attributes.
+    let mut base = String::new();
+    escape_into(&config.base_url, &mut base);
     let mut xml = String::with_capacity(1024 + entries.len() * 1024);
     xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"");
     escape_into(&config.language, &mut xml);
