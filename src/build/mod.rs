@@ -8,7 +8,7 @@
 //! [`Diagnostic`]s instead of stopping. Nothing is written unless every stage
 //! succeeded, so a failed build leaves the previous site exactly as it was.
 //! This module knows nothing of HTTP or the authoring server (an
-//! architecture invariant checked by `tests/integration/tidy.rs`).
+//! architecture invariant checked by `tests/tidy.rs`).
 
 pub mod images;
 pub mod index;
