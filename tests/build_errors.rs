@@ -198,7 +198,7 @@ fn config_errors_are_located() {
     assert_build_fails(
         |site| {
             let config = site.read("config.toml");
-            site.write("config.toml", &format!("post_per_page = 3\n{config}"));
+            site.write("config.toml", format!("post_per_page = 3\n{config}"));
         },
         "config.toml:1:1: error: unknown field `post_per_page`, expected one of `title`, `description`, `base_url`, `language`, `theme`, `posts_per_page`, `raw_html`, `feed_limit`, `feed_full_content`, `date_format`, `menu`, `images`, `extra`\n  hint: see the configuration section of the README for every key and its type\n",
     );
@@ -269,11 +269,7 @@ fn static_file_where_a_page_folder_must_go() {
 #[test]
 fn image_cache_inside_the_output_is_refused() {
     let site = Site::fixture("basic");
-    let config = site.read("config.toml");
-    site.write(
-        "config.toml",
-        &format!("{config}\n[images]\ncache_dir = \"public/cache\"\n"),
-    );
+    site.set_image_config("cache_dir = \"public/cache\"\n");
     let run = site.quire(&["build"]);
     run.assert_code(1);
     assert!(

@@ -60,16 +60,10 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn write_bytes(site: &Site, rel: &str, bytes: &[u8]) {
-    let path = site.path(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
-
 fn post_with_image(site: &Site, slug: &str, image: &str) {
     site.write(
         &format!("content/posts/{slug}.md"),
-        &format!("---\ntitle: Pictures {slug}\ndate: 2024-01-10\n---\n\nIntro.\n\n![A {slug} photo](/media/{image})\n"),
+        format!("---\ntitle: Pictures {slug}\ndate: 2024-01-10\n---\n\nIntro.\n\n![A {slug} photo](/media/{image})\n"),
     );
 }
 
@@ -99,8 +93,8 @@ fn report(site: &Site) -> serde_json::Value {
 #[test]
 fn variants_have_configured_widths_both_formats_and_are_never_upscaled() {
     let site = Site::fixture("basic");
-    write_bytes(&site, "media/wide.jpg", &jpeg(2000, 1000, None));
-    write_bytes(&site, "media/small.jpg", &jpeg(300, 200, None));
+    site.write("media/wide.jpg", jpeg(2000, 1000, None));
+    site.write("media/small.jpg", jpeg(300, 200, None));
     post_with_image(&site, "wide", "wide.jpg");
     post_with_image(&site, "small", "small.jpg");
     site.build();
@@ -155,7 +149,7 @@ fn webp_is_clearly_smaller_than_jpeg() {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 92)
         .write_image(img.as_raw(), 1600, 1000, image::ExtendedColorType::Rgb8)
         .unwrap();
-    write_bytes(&site, "media/photo.jpg", &bytes);
+    site.write("media/photo.jpg", &bytes);
     post_with_image(&site, "photo", "photo.jpg");
     site.build();
     let files = media_files(&site, "photo-1600w-");
@@ -179,7 +173,7 @@ fn webp_is_clearly_smaller_than_jpeg() {
 fn exif_orientation_is_applied_and_metadata_stripped() {
     let site = Site::fixture("basic");
     // Stored 200×100 (left red, right blue); orientation 6 shows it rotated 90° clockwise.
-    write_bytes(&site, "media/turned.jpg", &jpeg(200, 100, Some(6)));
+    site.write("media/turned.jpg", jpeg(200, 100, Some(6)));
     post_with_image(&site, "turned", "turned.jpg");
     site.build();
     let html = site.read("public/posts/turned/index.html");
@@ -209,7 +203,7 @@ fn exif_orientation_is_applied_and_metadata_stripped() {
 #[test]
 fn markdown_images_become_pictures_with_srcset_sizes_and_dimensions() {
     let site = Site::fixture("basic");
-    write_bytes(&site, "media/wide.jpg", &jpeg(2000, 1000, None));
+    site.write("media/wide.jpg", jpeg(2000, 1000, None));
     post_with_image(&site, "wide", "wide.jpg");
     site.build();
     let main = site.main_of("public/posts/wide/index.html");
@@ -244,7 +238,7 @@ fn markdown_images_become_pictures_with_srcset_sizes_and_dimensions() {
 #[test]
 fn avatars_are_square_and_at_most_480() {
     let site = Site::fixture("basic");
-    write_bytes(&site, "media/face.png", &png(900, 600));
+    site.write("media/face.png", png(900, 600));
     site.write(
         "content/authors/ada.md",
         "---\ntitle: Ada Example\navatar: face.png\n---\n\nBio.\n",
@@ -278,8 +272,8 @@ fn avatars_are_square_and_at_most_480() {
 #[test]
 fn cache_skips_unchanged_images_and_redoes_only_changed_ones() {
     let site = Site::fixture("basic");
-    write_bytes(&site, "media/one.jpg", &jpeg(800, 400, None));
-    write_bytes(&site, "media/two.jpg", &jpeg(800, 400, Some(1)));
+    site.write("media/one.jpg", jpeg(800, 400, None));
+    site.write("media/two.jpg", jpeg(800, 400, Some(1)));
     post_with_image(&site, "one", "one.jpg");
     post_with_image(&site, "two", "two.jpg");
     let first = report(&site);
@@ -297,7 +291,7 @@ fn cache_skips_unchanged_images_and_redoes_only_changed_ones() {
     assert_eq!(second["write"]["written"], 0);
 
     let before = media_files(&site, "two-");
-    write_bytes(&site, "media/one.jpg", &jpeg(820, 400, None));
+    site.write("media/one.jpg", jpeg(820, 400, None));
     let third = report(&site);
     assert_eq!(third["images"]["decoded"], 1, "only the changed image");
     assert_eq!(
@@ -328,7 +322,7 @@ fn decompression_bomb_is_refused() {
     bomb.extend_from_slice(&crc32(&ihdr).to_be_bytes());
     assert_build_fails(
         |site| {
-            write_bytes(site, "media/bomb.png", &bomb);
+            site.write("media/bomb.png", &bomb);
             post_with_image(site, "bomb", "bomb.png");
         },
         "content/posts/bomb.md:8:1: error: image `/media/bomb.png` cannot be shown: the image is larger than the limits allow (20000×20000 pixels, 512 MiB of memory; images.max_width, max_height, max_alloc_mib)\n  \
@@ -340,12 +334,8 @@ fn decompression_bomb_is_refused() {
 #[test]
 fn pixel_count_limit_is_enforced() {
     let site = Site::fixture("basic");
-    let config = site.read("config.toml");
-    site.write(
-        "config.toml",
-        &format!("{config}\n[images]\nmax_megapixels = 1\n"),
-    );
-    write_bytes(&site, "media/big.jpg", &jpeg(1200, 1000, None));
+    site.set_image_config("max_megapixels = 1\n");
+    site.write("media/big.jpg", jpeg(1200, 1000, None));
     post_with_image(&site, "big", "big.jpg");
     let run = site.quire(&["build"]);
     run.assert_code(1);
@@ -362,7 +352,7 @@ fn corrupt_image_is_refused_with_its_reason() {
     corrupt.truncate(30);
     assert_build_fails(
         |site| {
-            write_bytes(site, "media/corrupt.jpg", &corrupt);
+            site.write("media/corrupt.jpg", &corrupt);
             post_with_image(site, "corrupt", "corrupt.jpg");
         },
         "content/posts/corrupt.md:8:1: error: image `/media/corrupt.jpg` cannot be shown: cannot decode the image: Format error decoding Jpeg: I/O errors Not enough bytes, expected 3 but found 0\n  \
@@ -422,7 +412,7 @@ fn colour_profiles_are_converted_to_srgb_and_not_embedded() {
     encoder
         .write_image(img.as_raw(), 64, 32, image::ExtendedColorType::Rgb8)
         .unwrap();
-    write_bytes(&site, "media/p3.png", &bytes);
+    site.write("media/p3.png", &bytes);
     post_with_image(&site, "p3", "p3.png");
     site.build();
     let (_, png) = media_files(&site, "p3-")
@@ -454,12 +444,8 @@ fn colour_profiles_are_converted_to_srgb_and_not_embedded() {
 #[test]
 fn avif_variants_are_an_option() {
     let site = Site::fixture("basic");
-    let config = site.read("config.toml");
-    site.write(
-        "config.toml",
-        &format!("{config}\n[images]\navif = true\nwidths = [64]\n"),
-    );
-    write_bytes(&site, "media/small.jpg", &jpeg(96, 64, None));
+    site.set_image_config("avif = true\nwidths = [64]\n");
+    site.write("media/small.jpg", jpeg(96, 64, None));
     post_with_image(&site, "small", "small.jpg");
     site.build();
     let files = media_files(&site, "small-");
@@ -489,7 +475,7 @@ fn avif_variants_are_an_option() {
 #[test]
 fn file_names_with_spaces_and_commas_make_valid_srcsets() {
     let site = Site::fixture("basic");
-    write_bytes(&site, "media/Screen Shot, 1.jpg", &jpeg(600, 300, None));
+    site.write("media/Screen Shot, 1.jpg", jpeg(600, 300, None));
     post_with_image(&site, "shot", "Screen%20Shot,%201.jpg");
     site.build();
     let main = site.main_of("public/posts/shot/index.html");

@@ -206,13 +206,13 @@ fn raw_html_is_sanitised_escaped_or_allowed_as_configured() {
     );
 
     let config = site.read("config.toml");
-    site.write("config.toml", &format!("raw_html = \"escape\"\n{config}"));
+    site.write("config.toml", format!("raw_html = \"escape\"\n{config}"));
     site.build();
     assert!(
         site.main_of("public/posts/raw/index.html")
             .contains("&lt;kbd&gt;Ctrl&lt;/kbd&gt;")
     );
-    site.write("config.toml", &format!("raw_html = \"allow\"\n{config}"));
+    site.write("config.toml", format!("raw_html = \"allow\"\n{config}"));
     site.build();
     assert!(
         site.main_of("public/posts/raw/index.html")
@@ -301,7 +301,7 @@ fn long_listings_show_a_window_of_page_links() {
     for n in 0..30 {
         site.write(
             &format!("content/posts/extra-{n:02}.md"),
-            &format!(
+            format!(
                 "---\ntitle: Extra {n}\ndate: 2023-01-{:02}\n---\nBody.\n",
                 n + 1
             ),

@@ -71,11 +71,18 @@ impl Site {
     }
 
     /// Writes (or replaces) a file of the site.
-    pub fn write(&self, rel: &str, text: &str) -> &Self {
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> &Self {
         let path = self.path(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        std::fs::write(path, contents).unwrap();
         self
+    }
+
+    /// Appends a `[images]` table to config.toml (tables must come after
+    /// the top-level keys, so this is an append, not a prepend).
+    pub fn set_image_config(&self, lines: &str) -> &Self {
+        let config = self.read("config.toml");
+        self.write("config.toml", format!("{config}\n[images]\n{lines}"))
     }
 
     pub fn remove(&self, rel: &str) -> &Self {
