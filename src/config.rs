@@ -122,6 +122,82 @@ pub struct ImageSettings {
     pub max_alloc: u64,
 }
 
+/// The `[server]` table as written: settings of `quire serve` and `quire user`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawServer {
+    /// Credentials file (password hashes, reset tokens), relative to the site
+    /// root or absolute; never under content/, themes/, media/ or public/.
+    pub credentials: String,
+    /// Let visitors create `author` accounts at /admin/register.
+    pub allow_registration: bool,
+    /// The server is reached over https (through a proxy): cookies get
+    /// `Secure` and the `__Host-` prefix.
+    pub https: bool,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// The address people use to reach the server, for reset links.
+    pub url: String,
+    /// Minutes without a request before a session ends.
+    pub session_idle_minutes: u32,
+    /// Hours after login when a session ends regardless of activity.
+    pub session_absolute_hours: u32,
+    /// Largest accepted upload, in MiB.
+    pub max_upload_mib: u32,
+    /// Failed logins per account (and 4× per client address) within
+    /// `login_window_minutes` before logins are refused for a while.
+    pub login_attempts: u32,
+    /// The throttle's window, in minutes.
+    pub login_window_minutes: u32,
+    /// Hours a reset link stays valid.
+    pub reset_link_hours: u32,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            credentials: ".quire/credentials.toml".into(),
+            allow_registration: false,
+            https: false,
+            trusted_proxies: Vec::new(),
+            url: "http://127.0.0.1:8080".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            max_upload_mib: 20,
+            login_attempts: 5,
+            login_window_minutes: 15,
+            reset_link_hours: 24,
+        }
+    }
+}
+
+/// Validated server settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Absolute path of the credentials file.
+    pub credentials: PathBuf,
+    /// Self-registration on.
+    pub allow_registration: bool,
+    /// Served over https.
+    pub https: bool,
+    /// Trusted proxy addresses.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Public address of the server, without a trailing slash.
+    pub url: String,
+    /// Idle session timeout.
+    pub session_idle: std::time::Duration,
+    /// Absolute session timeout.
+    pub session_absolute: std::time::Duration,
+    /// Upload size limit in bytes.
+    pub max_upload: u64,
+    /// Failed logins allowed per account within the window.
+    pub login_attempts: u32,
+    /// Throttle window.
+    pub login_window: std::time::Duration,
+    /// Reset link lifetime.
+    pub reset_link: std::time::Duration,
+}
+
 /// `config.toml` as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -150,6 +226,8 @@ pub struct RawConfig {
     pub menu: Vec<MenuItem>,
     /// Image resizing.
     pub images: RawImages,
+    /// The authoring server.
+    pub server: RawServer,
     /// Free-form values for themes, seen as `site.extra`.
     pub extra: toml::Table,
 }
@@ -169,6 +247,7 @@ impl Default for RawConfig {
             date_format: "%B %-d, %Y".into(),
             menu: Vec::new(),
             images: RawImages::default(),
+            server: RawServer::default(),
             extra: toml::Table::new(),
         }
     }
@@ -205,6 +284,8 @@ pub struct Config {
     pub menu: Vec<MenuItem>,
     /// Image resizing.
     pub images: ImageSettings,
+    /// The authoring server.
+    pub server: ServerSettings,
     /// Theme values.
     pub extra: serde_json::Value,
 }
@@ -257,6 +338,7 @@ impl Config {
             date_format,
             menu,
             images,
+            server,
             extra,
         } = raw;
         let mut problems = Diagnostics::new();
@@ -300,6 +382,7 @@ impl Config {
             ));
         }
         let images = images_settings(root, images, text, &mut problems);
+        let server = server_settings(root, server, text, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -321,6 +404,7 @@ impl Config {
             date_format,
             menu,
             images,
+            server,
             extra,
         })
     }
@@ -449,6 +533,119 @@ fn images_settings(
         max_height,
         max_pixels: u64::from(max_megapixels) * 1_000_000,
         max_alloc: u64::from(max_alloc_mib) * 1024 * 1024,
+    }
+}
+
+fn server_settings(
+    root: &Path,
+    raw: RawServer,
+    text: &str,
+    problems: &mut Diagnostics,
+) -> ServerSettings {
+    let RawServer {
+        credentials,
+        allow_registration,
+        https,
+        trusted_proxies,
+        url,
+        session_idle_minutes,
+        session_absolute_hours,
+        max_upload_mib,
+        login_attempts,
+        login_window_minutes,
+        reset_link_hours,
+    } = raw;
+    let mut fail = |key: &str, message: String, hint: &str| {
+        problems.push(
+            Diagnostic::error(CONFIG_FILE, message)
+                .at_line(key_line(text, key))
+                .field(format!("server.{key}"))
+                .hint(hint),
+        );
+    };
+    let credentials_path = if Path::new(&credentials).is_absolute() {
+        PathBuf::from(&credentials)
+    } else {
+        match crate::fsx::check_relative(&credentials) {
+            Ok(rel) => root.join(rel),
+            Err(_) => {
+                fail(
+                    "credentials",
+                    format!(
+                        "`{credentials}` is not a file path inside the site or an absolute path"
+                    ),
+                    "the default is `.quire/credentials.toml`",
+                );
+                root.join(".quire/credentials.toml")
+            }
+        }
+    };
+    let published = ["content", "themes", "media", "public", "static"];
+    if credentials_path == root
+        || published
+            .iter()
+            .any(|dir| credentials_path.starts_with(root.join(dir)))
+    {
+        fail(
+            "credentials",
+            format!("`{credentials}` is inside a folder that is published or versioned as content"),
+            "keep credentials out of content/, themes/, media/ and public/; the default is `.quire/credentials.toml`",
+        );
+    }
+    let trusted_proxies = trusted_proxies
+        .iter()
+        .filter_map(|text| match text.parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                fail(
+                    "trusted_proxies",
+                    format!("`{text}` is not an IP address"),
+                    "list proxy addresses such as `127.0.0.1` or `::1`",
+                );
+                None
+            }
+        })
+        .collect();
+    let url = match normalise_base_url(&url) {
+        Ok(url) => url.trim_end_matches('/').to_string(),
+        Err(message) => {
+            fail(
+                "url",
+                message,
+                "write the address people open, such as `https://blog.example.com`",
+            );
+            String::new()
+        }
+    };
+    for (key, value) in [
+        ("session_idle_minutes", session_idle_minutes),
+        ("session_absolute_hours", session_absolute_hours),
+        ("max_upload_mib", max_upload_mib),
+        ("login_attempts", login_attempts),
+        ("login_window_minutes", login_window_minutes),
+        ("reset_link_hours", reset_link_hours),
+    ] {
+        if value == 0 {
+            fail(
+                key,
+                "must be at least 1".into(),
+                "see the README for the defaults",
+            );
+        }
+    }
+    let minutes = |m: u32| std::time::Duration::from_secs(u64::from(m) * 60);
+    ServerSettings {
+        credentials: credentials_path,
+        allow_registration,
+        https,
+        trusted_proxies,
+        url,
+        session_idle: minutes(session_idle_minutes),
+        session_absolute: minutes(session_absolute_hours * 60),
+        max_upload: u64::from(max_upload_mib) * 1024 * 1024,
+        login_attempts,
+        login_window: minutes(login_window_minutes),
+        reset_link: minutes(reset_link_hours * 60),
     }
 }
 

@@ -41,6 +41,33 @@ pub fn atomic_write(path: &Path, bytes: &[u8], durability: Durability) -> io::Re
     result
 }
 
+/// Writes a secret file (mode 0600 from the first byte) atomically and
+/// durably, creating its folder with mode 0700 when missing.
+pub fn atomic_write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)?;
+    }
+    let temp = temp_path_for(path);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
 /// Creates `path` with `bytes`, failing with `AlreadyExists` instead of
 /// replacing a file that is already there. The file appears whole or not at
 /// all.

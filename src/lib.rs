@@ -9,9 +9,11 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod accounts;
 pub mod build;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod fsx;
+pub mod server;
 pub mod store;

@@ -11,7 +11,7 @@ use super::{BuildArgs, Outcome, print_diagnostics};
 use crate::build::{self, BuildOptions, Mode};
 use crate::config::Config;
 
-fn load_config(root: &Path) -> Result<Config, Outcome> {
+pub(super) fn load_config(root: &Path) -> Result<Config, Outcome> {
     Config::load(root).map_err(|diagnostics| {
         print_diagnostics(&diagnostics);
         Outcome::SiteErrors

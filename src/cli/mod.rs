@@ -5,6 +5,8 @@
 
 mod build;
 mod init;
+mod serve;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +47,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the authoring server and live preview.
+    Serve(ServeArgs),
+    /// Manage accounts of the authoring server.
+    User {
+        /// Site root.
+        #[arg(long, default_value = ".", global = true)]
+        root: PathBuf,
+        /// What to do.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Create new content.
     New {
         /// What to create.
@@ -71,6 +84,75 @@ pub struct BuildArgs {
     /// Print a machine-readable report (pages, timings, warnings, errors) on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `quire serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Site root.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub bind: std::net::SocketAddr,
+    /// Also keep public/ current (production build, no drafts) after every change.
+    #[arg(long)]
+    pub publish: bool,
+}
+
+/// `quire user …`. Passwords are read from a hidden prompt or, with
+/// `--password-stdin`, from standard input; never from arguments.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account (and its public profile).
+    Add {
+        /// Username: lowercase letters, digits and hyphens.
+        name: String,
+        /// `author` or `admin`.
+        #[arg(long, value_parser = ["author", "admin"])]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password (ends the user's sessions).
+    Passwd {
+        /// Username.
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a role (ends the user's sessions).
+    Role {
+        /// Username.
+        name: String,
+        /// `author` or `admin`.
+        #[arg(value_parser = ["author", "admin"])]
+        role: String,
+    },
+    /// Stop a user from logging in (ends their sessions).
+    Disable {
+        /// Username.
+        name: String,
+    },
+    /// Let a disabled user log in again.
+    Enable {
+        /// Username.
+        name: String,
+    },
+    /// Delete an account; their posts and profile stay.
+    Remove {
+        /// Username.
+        name: String,
+    },
+    /// Print a one-time, expiring password-reset URL.
+    ResetLink {
+        /// Username.
+        name: String,
+    },
 }
 
 /// `quire new …`.
@@ -116,6 +198,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Init { dir } => init::init(&dir),
         Command::Build(args) => build::build(&args),
         Command::Check { root, drafts, json } => build::check(&root, drafts, json),
+        Command::Serve(args) => serve::serve(&args),
+        Command::User { root, command } => user::user(&root, command),
         Command::New {
             what:
                 NewCommand::Post {

@@ -1,4 +1,10 @@
-//! File-backed content that the CLI (and later the authoring server)
-//! creates and changes. The build core never imports this module.
+//! File-backed content that the CLI and the authoring server create and
+//! change: posts, author profiles, uploaded media and site settings. The
+//! build core never imports this module; the server never writes content
+//! except through it.
 
+pub mod document;
+pub mod media;
 pub mod posts;
+pub mod profiles;
+pub mod settings;

@@ -1,12 +1,23 @@
-//! Creating post files: slug allocation and an atomic, never-overwriting write.
+//! Post files under content/posts/: create, read, list, update, delete.
+//!
+//! Every write is atomic and durable. A post's revision is a hash of its
+//! bytes, so a hand edit on disk is a new revision like any other, and an
+//! update names the revision it was based on: a stale one is refused and
+//! nothing is overwritten. Deleted posts go to `.quire/trash/` rather than
+//! disappearing. Slugs are [`Slug`]s, which cannot name a path outside
+//! content/posts/.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use super::document::{Document, FieldError, check_as_build, revision};
 use crate::build::page::Slug;
+use crate::build::parse::front_matter::parse_date;
+use crate::fsx::Durability;
 
 /// Why a post could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +99,438 @@ pub fn create(content_dir: &Path, post: &NewPost<'_>) -> Result<PathBuf, StoreEr
         }
     }
     Err(StoreError::NoFreeSlug(base.to_string(), dir))
+}
+
+/// A post as the server shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StoredPost {
+    /// File name without `.md`: the post's id in the API.
+    pub slug: String,
+    /// Hash of the file's bytes.
+    pub revision: String,
+    /// Title.
+    pub title: String,
+    /// `date` as written.
+    pub date: Option<String>,
+    /// Draft flag.
+    pub draft: bool,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Cover image, relative to media/.
+    pub cover: Option<String>,
+    /// Owner's username.
+    pub author: Option<String>,
+    /// Markdown body (the whole file when the front matter is unreadable).
+    pub body: String,
+    /// Why the file cannot be read as a post, if it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// The fields a client may set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostInput {
+    /// Title (required).
+    pub title: String,
+    /// Markdown body.
+    pub body: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Summary; empty removes it.
+    pub summary: Option<String>,
+    /// Draft flag.
+    pub draft: bool,
+    /// Date; `None` keeps the old one (or now, for a new post).
+    pub date: Option<String>,
+    /// Cover under media/; empty removes it.
+    pub cover: Option<String>,
+}
+
+/// Why a post operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    /// Not a slug.
+    #[error("`{0}` is not a valid post slug: use lowercase letters, digits and single hyphens")]
+    InvalidSlug(String),
+    /// No such post.
+    #[error("there is no post `{0}`")]
+    NotFound(String),
+    /// The requested slug is in use.
+    #[error("the slug `{0}` is already used by another post")]
+    SlugTaken(String),
+    /// Field problems, all of them.
+    #[error("the post has problems: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// The post changed since the client read it.
+    #[error("the post was changed by someone else since you opened it")]
+    Stale {
+        /// The post as it is now.
+        current: Box<StoredPost>,
+    },
+    /// Disk trouble.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: io::Error,
+    },
+}
+
+/// The posts folder, with one lock that serialises all writes so a
+/// revision check and the write after it cannot interleave with another.
+#[derive(Debug)]
+pub struct PostStore {
+    dir: PathBuf,
+    media_dir: PathBuf,
+    trash: PathBuf,
+    options_raw_html: crate::config::RawHtml,
+    lock: Mutex<()>,
+}
+
+impl PostStore {
+    /// The posts of `config`'s site.
+    pub fn new(config: &crate::config::Config) -> Self {
+        Self {
+            dir: config.content_dir().join("posts"),
+            media_dir: config.media_dir(),
+            trash: config.root.join(".quire/trash/posts"),
+            options_raw_html: config.raw_html,
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn path_of(&self, slug: &Slug) -> PathBuf {
+        self.dir.join(format!("{slug}.md"))
+    }
+
+    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every post file directly in content/posts/, sorted by slug.
+    pub fn list(&self) -> Result<Vec<StoredPost>, PostError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(PostError::Io {
+                    path: self.dir.clone(),
+                    source,
+                });
+            }
+        };
+        let mut posts = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".md")) else {
+                continue;
+            };
+            let Some(slug) = Slug::parse(stem) else {
+                continue;
+            };
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            if let Ok(bytes) = std::fs::read(entry.path()) {
+                posts.push(stored(&slug, &bytes));
+            }
+        }
+        posts.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(posts)
+    }
+
+    /// One post.
+    pub fn get(&self, slug: &str) -> Result<StoredPost, PostError> {
+        let slug = parse_slug(slug)?;
+        let bytes = self.read(&slug)?;
+        Ok(stored(&slug, &bytes))
+    }
+
+    fn read(&self, slug: &Slug) -> Result<Vec<u8>, PostError> {
+        let path = self.path_of(slug);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => return Err(PostError::NotFound(slug.to_string())),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                return Err(PostError::NotFound(slug.to_string()));
+            }
+            Err(source) => return Err(PostError::Io { path, source }),
+        }
+        std::fs::read(&path).map_err(|source| PostError::Io { path, source })
+    }
+
+    /// Creates a post owned by `author`. The slug is `requested` if given
+    /// (and free), else made from the title and numbered until free.
+    pub fn create(
+        &self,
+        input: &PostInput,
+        requested: Option<&str>,
+        author: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<StoredPost, PostError> {
+        let requested = requested.map(parse_slug).transpose()?;
+        let mut doc = Document::default();
+        doc.set("author", Some(author.into()));
+        let base = match &requested {
+            Some(slug) => slug.clone(),
+            None => Slug::from_title(&input.title)
+                .unwrap_or_else(|| Slug::parse("post").expect("`post` is a slug")),
+        };
+        let text = self.compose(&mut doc, input, Some(now), &base)?;
+        std::fs::create_dir_all(&self.dir).map_err(|source| PostError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let _guard = self.guard();
+        for n in 1..10_000 {
+            let slug = if n == 1 {
+                base.clone()
+            } else if requested.is_some() {
+                return Err(PostError::SlugTaken(base.to_string()));
+            } else {
+                Slug::parse(&format!("{base}-{n}")).unwrap_or_else(|| base.clone())
+            };
+            let path = self.path_of(&slug);
+            match crate::fsx::create_new_atomic(&path, text.as_bytes()) {
+                Ok(()) => return Ok(stored(&slug, text.as_bytes())),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(source) => return Err(PostError::Io { path, source }),
+            }
+        }
+        Err(PostError::SlugTaken(base.to_string()))
+    }
+
+    /// Replaces a post's fields if it is still at revision `expected`.
+    /// The author is kept; fields the server does not manage are kept.
+    pub fn update(
+        &self,
+        slug: &str,
+        expected: &str,
+        input: &PostInput,
+    ) -> Result<StoredPost, PostError> {
+        let slug = parse_slug(slug)?;
+        let _guard = self.guard();
+        let bytes = self.read(&slug)?;
+        let current = stored(&slug, &bytes);
+        if !crate::accounts::constant_time_eq(&current.revision, expected) {
+            return Err(PostError::Stale {
+                current: Box::new(current),
+            });
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let mut doc = Document::parse(&text).unwrap_or_default();
+        let new_text = self.compose(&mut doc, input, None, &slug)?;
+        if new_text.as_bytes() != bytes.as_slice() {
+            let path = self.path_of(&slug);
+            crate::fsx::atomic_write(&path, new_text.as_bytes(), Durability::Synced)
+                .map_err(|source| PostError::Io { path, source })?;
+        }
+        Ok(stored(&slug, new_text.as_bytes()))
+    }
+
+    /// Moves a post to the trash (if `expected` is given, only at that revision).
+    pub fn delete(&self, slug: &str, expected: Option<&str>) -> Result<(), PostError> {
+        let slug = parse_slug(slug)?;
+        let _guard = self.guard();
+        let bytes = self.read(&slug)?;
+        let current = stored(&slug, &bytes);
+        if let Some(expected) = expected
+            && !crate::accounts::constant_time_eq(&current.revision, expected)
+        {
+            return Err(PostError::Stale {
+                current: Box::new(current),
+            });
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let target = self.trash.join(format!("{slug}.{stamp}.md"));
+        let path = self.path_of(&slug);
+        std::fs::create_dir_all(&self.trash)
+            .and_then(|()| crate::fsx::atomic_write(&target, &bytes, Durability::Synced))
+            .and_then(|()| std::fs::remove_file(&path))
+            .map_err(|source| PostError::Io { path, source })
+    }
+
+    /// Fills `doc` from `input`, checks every field and the resulting file
+    /// the way the build will read it, and returns the file text.
+    fn compose(
+        &self,
+        doc: &mut Document,
+        input: &PostInput,
+        default_date: Option<DateTime<FixedOffset>>,
+        slug: &Slug,
+    ) -> Result<String, PostError> {
+        let mut errors = Vec::new();
+        let mut fail = |field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.into(),
+                message,
+            });
+        };
+        let title = input.title.trim();
+        if title.is_empty() {
+            fail("title", "a title is required".into());
+        } else if title.chars().count() > 300 {
+            fail("title", "the title is longer than 300 characters".into());
+        } else if title.chars().any(char::is_control) {
+            fail(
+                "title",
+                "the title must be one line without control characters".into(),
+            );
+        }
+        doc.set("title", Some(title.into()));
+        match (&input.date, default_date) {
+            (Some(date), _) if !date.trim().is_empty() => {
+                if parse_date(date).is_some() {
+                    doc.set("date", Some(date.trim().into()));
+                } else {
+                    fail(
+                        "date",
+                        format!(
+                            "`{date}` is not a date: write 2024-05-01 or 2024-05-01T09:30:00+02:00"
+                        ),
+                    );
+                }
+            }
+            (_, Some(now)) => doc.set(
+                "date",
+                Some(
+                    now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        .into(),
+                ),
+            ),
+            _ => {}
+        }
+        doc.set("draft", Some(input.draft.into()));
+        let mut tags: Vec<String> = Vec::new();
+        for tag in &input.tags {
+            let tag = tag.trim();
+            if tag.is_empty() {
+                continue;
+            }
+            if tag.chars().count() > 60 || tag.chars().any(char::is_control) {
+                fail(
+                    "tags",
+                    format!("`{tag}` is not a usable tag: at most 60 characters, one line"),
+                );
+            } else if Slug::from_title(tag).is_none() {
+                fail(
+                    "tags",
+                    format!("`{tag}` needs at least one letter or digit"),
+                );
+            } else if !tags.iter().any(|t| t == tag) {
+                tags.push(tag.to_string());
+            }
+        }
+        doc.set(
+            "tags",
+            (!tags.is_empty()).then(|| tags.into_iter().map(serde_yaml::Value::from).collect()),
+        );
+        let summary = input
+            .summary
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        doc.set("summary", summary.map(Into::into));
+        let cover = input
+            .cover
+            .as_deref()
+            .map(|c| {
+                c.trim()
+                    .trim_start_matches("/media/")
+                    .trim_start_matches("media/")
+            })
+            .filter(|c| !c.is_empty());
+        if let Some(cover) = cover {
+            let inside = crate::fsx::check_relative(cover)
+                .ok()
+                .map(|rel| self.media_dir.join(rel))
+                .filter(|path| {
+                    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+                        && crate::fsx::resolves_inside(&self.media_dir, path)
+                });
+            if inside.is_none() {
+                fail(
+                    "cover",
+                    format!(
+                        "`{cover}` is not a file in media/: upload the image first, then pick it"
+                    ),
+                );
+            }
+        }
+        doc.set("cover", cover.map(Into::into));
+        doc.body = input.body.replace("\r\n", "\n");
+        let text = doc.render();
+        if errors.is_empty() {
+            let rel = format!("content/posts/{slug}.md");
+            errors.extend(check_as_build(&rel, &text, self.options_raw_html));
+        }
+        if errors.is_empty() {
+            Ok(text)
+        } else {
+            Err(PostError::Invalid(errors))
+        }
+    }
+}
+
+/// Checks a slug from a URL or a request body.
+pub fn parse_slug(text: &str) -> Result<Slug, PostError> {
+    Slug::parse(text).ok_or_else(|| PostError::InvalidSlug(text.escape_default().to_string()))
+}
+
+fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
+    let text = String::from_utf8_lossy(bytes);
+    let revision = revision(bytes);
+    let Some(doc) = Document::parse(&text) else {
+        return StoredPost {
+            slug: slug.to_string(),
+            revision,
+            title: slug.to_string(),
+            date: None,
+            draft: true,
+            tags: Vec::new(),
+            summary: None,
+            cover: None,
+            author: None,
+            body: text.into_owned(),
+            problem: Some("the front matter cannot be read; fix it in the file".into()),
+        };
+    };
+    let string = |key: &str| -> Option<String> {
+        match doc.fields.get(key)? {
+            serde_yaml::Value::String(s) => Some(s.clone()),
+            serde_yaml::Value::Number(n) => Some(n.to_string()),
+            serde_yaml::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    };
+    let tags = match doc.fields.get("tags") {
+        Some(serde_yaml::Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        Some(serde_yaml::Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    StoredPost {
+        slug: slug.to_string(),
+        revision,
+        title: string("title").unwrap_or_else(|| slug.to_string()),
+        date: string("date"),
+        draft: doc
+            .fields
+            .get("draft")
+            .and_then(serde_yaml::Value::as_bool)
+            .unwrap_or(false),
+        tags,
+        summary: string("summary"),
+        cover: string("cover"),
+        author: string("author"),
+        body: doc.body,
+        problem: None,
+    }
 }
 
 #[cfg(test)]

@@ -210,6 +210,11 @@ pub struct Pixels {
 /// embedded colour profiles to sRGB. Metadata goes no further than here.
 pub fn decode(info: &ImageInfo, settings: &ImageSettings) -> Result<Pixels, String> {
     let bytes = std::fs::read(&info.source).map_err(|e| format!("cannot read the image: {e}"))?;
+    decode_bytes(&bytes, settings)
+}
+
+/// Decodes image bytes within the limits: oriented, converted to sRGB.
+pub fn decode_bytes(bytes: &[u8], settings: &ImageSettings) -> Result<Pixels, String> {
     let mut reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(|e| format!("cannot read the image: {e}"))?;

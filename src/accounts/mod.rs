@@ -1,0 +1,659 @@
+//! User accounts: roles, password hashes and reset tokens in one private
+//! credentials file.
+//!
+//! The file (path from `[server] credentials`, mode 0600, written
+//! atomically) is the only place secrets live; public profile data is in
+//! `content/authors/<username>.md` so the build can publish it. The CLI and
+//! the server share [`AccountStore`], which re-reads the file when it
+//! changed on disk, so `quire user disable bob` takes effect in a running
+//! server. Every change that must end a user's sessions bumps their
+//! `epoch`; sessions remember the epoch they were made in.
+
+pub mod password;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use password::PasswordProblem;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Writes and manages their own posts, media and profile.
+    Author,
+    /// Everything, on anyone's content, plus users and site settings.
+    Admin,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Self::Author => "author",
+            Self::Admin => "admin",
+        })
+    }
+}
+
+impl FromStr for Role {
+    type Err = AccountError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "author" => Ok(Self::Author),
+            "admin" => Ok(Self::Admin),
+            other => Err(AccountError::InvalidRole(other.to_string())),
+        }
+    }
+}
+
+/// A checked username: 1 to 32 lowercase letters, digits and inner hyphens,
+/// so it is safe as `content/authors/<name>.md` and in `/authors/<name>/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Username(String);
+
+impl Username {
+    /// Accepts `text` if it is a valid username.
+    pub fn parse(text: &str) -> Result<Self, AccountError> {
+        let valid = text.len() <= 32
+            && crate::build::page::Slug::parse(text).is_some()
+            && text.starts_with(|c: char| c.is_ascii_lowercase());
+        if valid {
+            Ok(Self(text.to_string()))
+        } else {
+            Err(AccountError::InvalidUsername(text.to_string()))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Not a valid username.
+    #[error(
+        "`{0}` is not a valid username: use 1 to 32 lowercase letters, digits and hyphens, starting with a letter"
+    )]
+    InvalidUsername(String),
+    /// Not `author` or `admin`.
+    #[error("`{0}` is not a role: use `author` or `admin`")]
+    InvalidRole(String),
+    /// No such user.
+    #[error("there is no user `{0}`")]
+    UnknownUser(String),
+    /// The name is taken.
+    #[error("the user `{0}` already exists")]
+    UserExists(String),
+    /// The password breaks the rule.
+    #[error("{0}")]
+    Password(#[from] PasswordProblem),
+    /// The change would leave no enabled admin.
+    #[error("`{0}` is the last enabled admin; make another admin first")]
+    LastAdmin(String),
+    /// A reset token that is unknown, used or expired.
+    #[error("this reset link is invalid, used or expired; ask an admin for a new one")]
+    InvalidToken,
+    /// The credentials file could not be read or written.
+    #[error("cannot {action} the credentials file {path}: {source}")]
+    Io {
+        /// read or write.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: io::Error,
+    },
+    /// The credentials file is not valid.
+    #[error("the credentials file {path} is damaged: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said, with the line.
+        message: String,
+    },
+}
+
+/// One account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRecord {
+    /// Role.
+    pub role: Role,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// A disabled user cannot log in and has no sessions.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Creation time (RFC 3339).
+    pub created: String,
+    /// Bumped whenever the user's sessions must end.
+    #[serde(default)]
+    pub epoch: u64,
+}
+
+/// A pending password reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetRecord {
+    /// BLAKE3 of the token, hex: the token itself is never stored.
+    token_hash: String,
+    username: String,
+    /// Expiry, Unix seconds.
+    expires: i64,
+}
+
+/// The credentials file's contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    #[serde(default)]
+    users: BTreeMap<String, UserRecord>,
+    #[serde(default)]
+    resets: Vec<ResetRecord>,
+}
+
+/// What other parts of quire may know about a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserInfo {
+    /// Username.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Disabled flag.
+    pub disabled: bool,
+    /// Creation time.
+    pub created: String,
+    /// Session epoch.
+    #[serde(skip)]
+    pub epoch: u64,
+}
+
+/// A change to one user (the admin API's PATCH and the CLI).
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    /// New role.
+    pub role: Option<Role>,
+    /// New disabled flag.
+    pub disabled: Option<bool>,
+    /// New password (checked against the rule).
+    pub password: Option<String>,
+}
+
+/// The credentials file and a cached copy of it.
+#[derive(Debug)]
+pub struct AccountStore {
+    path: PathBuf,
+    cache: Mutex<Cached>,
+}
+
+#[derive(Debug, Default)]
+struct Cached {
+    modified: Option<SystemTime>,
+    credentials: Credentials,
+}
+
+impl AccountStore {
+    /// Opens the store at `path`; a missing file means no users yet.
+    pub fn open(path: &Path) -> Result<Self, AccountError> {
+        let store = Self {
+            path: path.to_path_buf(),
+            cache: Mutex::new(Cached::default()),
+        };
+        drop(store.lock()?);
+        Ok(store)
+    }
+
+    /// The credentials file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Locks the cache, re-reading the file if it changed on disk.
+    fn lock(&self) -> Result<MutexGuard<'_, Cached>, AccountError> {
+        let mut cached = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let modified = match std::fs::metadata(&self.path) {
+            Ok(meta) => meta.modified().ok(),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+            Err(source) => return Err(self.io("read", source)),
+        };
+        if modified != cached.modified || modified.is_none() {
+            cached.credentials = self.read()?;
+            cached.modified = modified;
+        }
+        Ok(cached)
+    }
+
+    fn io(&self, action: &'static str, source: io::Error) -> AccountError {
+        AccountError::Io {
+            action,
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn read(&self) -> Result<Credentials, AccountError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Credentials::default()),
+            Err(source) => return Err(self.io("read", source)),
+        };
+        toml::from_str(&text).map_err(|err| AccountError::Corrupt {
+            path: self.path.clone(),
+            message: err.to_string().trim().replace('\n', " "),
+        })
+    }
+
+    /// Applies `change` to the credentials and saves them atomically; the
+    /// file is untouched when `change` fails.
+    fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Credentials) -> Result<T, AccountError>,
+    ) -> Result<T, AccountError> {
+        let mut cached = self.lock()?;
+        let mut next = cached.credentials.clone();
+        let now = Utc::now().timestamp();
+        next.resets.retain(|r| r.expires > now);
+        let value = change(&mut next)?;
+        let text = toml::to_string(&next).map_err(|err| self.io("write", io::Error::other(err)))?;
+        let header =
+            "# quire credentials: password hashes and reset tokens. Keep private (mode 0600).\n";
+        crate::fsx::atomic_write_private(&self.path, format!("{header}{text}").as_bytes())
+            .map_err(|source| self.io("write", source))?;
+        cached.modified = std::fs::metadata(&self.path)
+            .ok()
+            .and_then(|m| m.modified().ok());
+        cached.credentials = next;
+        Ok(value)
+    }
+
+    /// Every user, by name.
+    pub fn list(&self) -> Result<Vec<UserInfo>, AccountError> {
+        let cached = self.lock()?;
+        Ok(cached
+            .credentials
+            .users
+            .iter()
+            .map(|(name, record)| info(name, record))
+            .collect())
+    }
+
+    /// One user, if it exists.
+    pub fn get(&self, username: &str) -> Result<Option<UserInfo>, AccountError> {
+        let cached = self.lock()?;
+        Ok(cached
+            .credentials
+            .users
+            .get(username)
+            .map(|record| info(username, record)))
+    }
+
+    /// True when no user exists yet.
+    pub fn is_empty(&self) -> Result<bool, AccountError> {
+        Ok(self.lock()?.credentials.users.is_empty())
+    }
+
+    /// Creates a user. Slow: hashes the password.
+    pub fn add(&self, username: &Username, role: Role, password: &str) -> Result<(), AccountError> {
+        password::check(password)?;
+        if self.get(username.as_str())?.is_some() {
+            return Err(AccountError::UserExists(username.to_string()));
+        }
+        let password_hash = password::hash(password);
+        self.update(|creds| {
+            if creds.users.contains_key(username.as_str()) {
+                return Err(AccountError::UserExists(username.to_string()));
+            }
+            creds.users.insert(
+                username.to_string(),
+                UserRecord {
+                    role,
+                    password_hash,
+                    disabled: false,
+                    created: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    epoch: 0,
+                },
+            );
+            Ok(())
+        })
+    }
+
+    /// Checks a login. Slow on purpose, and equally slow for unknown users,
+    /// disabled users and wrong passwords. Returns the user only when the
+    /// password is right and the account is enabled.
+    pub fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<UserInfo>, AccountError> {
+        let record = {
+            let cached = self.lock()?;
+            cached.credentials.users.get(username).cloned()
+        };
+        match record {
+            Some(record) => {
+                let ok = password::verify(password, &record.password_hash);
+                Ok((ok && !record.disabled).then(|| info(username, &record)))
+            }
+            None => {
+                password::verify_dummy(password);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Changes a user; ends their sessions when anything but nothing changed.
+    /// Slow when a password is set.
+    pub fn change(&self, username: &str, change: &UserChange) -> Result<UserInfo, AccountError> {
+        if let Some(password) = &change.password {
+            password::check(password)?;
+        }
+        let new_hash = change.password.as_deref().map(password::hash);
+        self.update(|creds| {
+            let record = creds
+                .users
+                .get(username)
+                .cloned()
+                .ok_or_else(|| AccountError::UnknownUser(username.to_string()))?;
+            let mut next = record.clone();
+            if let Some(role) = change.role {
+                next.role = role;
+            }
+            if let Some(disabled) = change.disabled {
+                next.disabled = disabled;
+            }
+            if let Some(hash) = &new_hash {
+                next.password_hash.clone_from(hash);
+            }
+            let was_admin = record.role == Role::Admin && !record.disabled;
+            let still_admin = next.role == Role::Admin && !next.disabled;
+            if was_admin && !still_admin && enabled_admins(creds) == 1 {
+                return Err(AccountError::LastAdmin(username.to_string()));
+            }
+            if next != record {
+                next.epoch += 1;
+            }
+            creds.users.insert(username.to_string(), next.clone());
+            Ok(info(username, &next))
+        })
+    }
+
+    /// Removes a user's credentials (their posts and profile stay).
+    pub fn remove(&self, username: &str) -> Result<(), AccountError> {
+        self.update(|creds| {
+            let record = creds
+                .users
+                .get(username)
+                .ok_or_else(|| AccountError::UnknownUser(username.to_string()))?;
+            if record.role == Role::Admin && !record.disabled && enabled_admins(creds) == 1 {
+                return Err(AccountError::LastAdmin(username.to_string()));
+            }
+            creds.users.remove(username);
+            creds.resets.retain(|r| r.username != username);
+            Ok(())
+        })
+    }
+
+    /// Makes a one-time reset token for `username`, valid for `lifetime`.
+    /// Only its hash is stored; the token is returned once.
+    pub fn create_reset(
+        &self,
+        username: &str,
+        lifetime: std::time::Duration,
+    ) -> Result<String, AccountError> {
+        let token = random_token();
+        let token_hash = blake3::hash(token.as_bytes()).to_hex().to_string();
+        let expires =
+            Utc::now().timestamp() + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+        self.update(|creds| {
+            if !creds.users.contains_key(username) {
+                return Err(AccountError::UnknownUser(username.to_string()));
+            }
+            creds.resets.push(ResetRecord {
+                token_hash,
+                username: username.to_string(),
+                expires,
+            });
+            Ok(())
+        })?;
+        Ok(token)
+    }
+
+    /// Sets a new password with a reset token, which is then used up. Ends
+    /// the user's sessions. Returns the username.
+    pub fn redeem_reset(&self, token: &str, new_password: &str) -> Result<String, AccountError> {
+        password::check(new_password)?;
+        let token_hash = blake3::hash(token.as_bytes()).to_hex().to_string();
+        let now = Utc::now().timestamp();
+        let valid = |creds: &Credentials| {
+            creds
+                .resets
+                .iter()
+                .find(|r| r.expires > now && constant_time_eq(&r.token_hash, &token_hash))
+                .map(|r| r.username.clone())
+        };
+        if valid(&self.lock()?.credentials).is_none() {
+            return Err(AccountError::InvalidToken);
+        }
+        let hash = password::hash(new_password);
+        self.update(|creds| {
+            let username = valid(creds).ok_or(AccountError::InvalidToken)?;
+            creds.resets.retain(|r| r.token_hash != token_hash);
+            let record = creds
+                .users
+                .get_mut(&username)
+                .ok_or(AccountError::InvalidToken)?;
+            record.password_hash = hash;
+            record.epoch += 1;
+            Ok(username)
+        })
+    }
+}
+
+fn info(username: &str, record: &UserRecord) -> UserInfo {
+    UserInfo {
+        username: username.to_string(),
+        role: record.role,
+        disabled: record.disabled,
+        created: record.created.clone(),
+        epoch: record.epoch,
+    }
+}
+
+fn enabled_admins(creds: &Credentials) -> usize {
+    creds
+        .users
+        .values()
+        .filter(|u| u.role == Role::Admin && !u.disabled)
+        .count()
+}
+
+/// 32 random bytes as URL-safe hex: session CSRF tokens, reset tokens,
+/// upload names.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares secrets without an early exit on the first difference.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The time a user record was created, for display.
+pub fn created_at(info: &UserInfo) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&info.created)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, AccountStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = AccountStore::open(&dir.path().join(".quire/credentials.toml")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(Username::parse("ada").is_ok());
+        assert!(Username::parse("ada-2").is_ok());
+        for bad in [
+            "",
+            "Ada",
+            "../x",
+            "a/b",
+            "-a",
+            "2ada",
+            "a\0",
+            &"a".repeat(33),
+        ] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn lifecycle_and_file_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, store) = store();
+        let ada = Username::parse("ada").unwrap();
+        store
+            .add(&ada, Role::Admin, "a long enough secret")
+            .unwrap();
+        let mode = std::fs::metadata(store.path())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(matches!(
+            store.add(&ada, Role::Author, "a long enough secret"),
+            Err(AccountError::UserExists(_))
+        ));
+        assert!(matches!(
+            store.add(&Username::parse("bob").unwrap(), Role::Author, "short"),
+            Err(AccountError::Password(PasswordProblem::TooShort))
+        ));
+        assert!(
+            store
+                .authenticate("ada", "a long enough secret")
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .authenticate("ada", "wrong password!!")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .authenticate("nobody", "a long enough secret")
+                .unwrap()
+                .is_none()
+        );
+        // The last admin cannot be demoted, disabled or removed.
+        let demote = UserChange {
+            role: Some(Role::Author),
+            ..UserChange::default()
+        };
+        assert!(matches!(
+            store.change("ada", &demote),
+            Err(AccountError::LastAdmin(_))
+        ));
+        assert!(matches!(
+            store.remove("ada"),
+            Err(AccountError::LastAdmin(_))
+        ));
+        // Disabling bumps the epoch and blocks login.
+        store
+            .add(
+                &Username::parse("bob").unwrap(),
+                Role::Author,
+                "another long secret",
+            )
+            .unwrap();
+        let disable = UserChange {
+            disabled: Some(true),
+            ..UserChange::default()
+        };
+        let bob = store.change("bob", &disable).unwrap();
+        assert_eq!(bob.epoch, 1);
+        assert!(
+            store
+                .authenticate("bob", "another long secret")
+                .unwrap()
+                .is_none()
+        );
+        // Another process sees the change.
+        let other = AccountStore::open(store.path()).unwrap();
+        assert!(other.get("bob").unwrap().unwrap().disabled);
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(!text.contains("long secret"));
+    }
+
+    #[test]
+    fn reset_tokens_work_once() {
+        let (_dir, store) = store();
+        store
+            .add(
+                &Username::parse("ada").unwrap(),
+                Role::Admin,
+                "a long enough secret",
+            )
+            .unwrap();
+        let token = store
+            .create_reset("ada", std::time::Duration::from_secs(3600))
+            .unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(!text.contains(&token), "only the hash is stored");
+        assert!(matches!(
+            store.redeem_reset(&token, "short"),
+            Err(AccountError::Password(_))
+        ));
+        assert_eq!(
+            store.redeem_reset(&token, "the new long secret").unwrap(),
+            "ada"
+        );
+        assert!(matches!(
+            store.redeem_reset(&token, "the new long secret"),
+            Err(AccountError::InvalidToken)
+        ));
+        assert!(
+            store
+                .authenticate("ada", "the new long secret")
+                .unwrap()
+                .is_some()
+        );
+        let expired = store
+            .create_reset("ada", std::time::Duration::ZERO)
+            .unwrap();
+        assert!(matches!(
+            store.redeem_reset(&expired, "yet another long one"),
+            Err(AccountError::InvalidToken)
+        ));
+    }
+}

@@ -1,0 +1,164 @@
+//! `quire user …`: manage accounts from the terminal.
+//!
+//! Passwords come from a hidden prompt or, with `--password-stdin`, from the
+//! first line of standard input; never from the command line, where other
+//! users of the machine could read them.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use super::{Outcome, UserCommand};
+use crate::accounts::{AccountStore, Role, UserChange, Username};
+use crate::config::Config;
+
+/// Runs one `quire user` subcommand.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome> {
+    let config = match super::build::load_config(root) {
+        Ok(config) => config,
+        Err(outcome) => return Ok(outcome),
+    };
+    let store = AccountStore::open(&config.server.credentials)?;
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
+            let username = Username::parse(&name)?;
+            let role: Role = role.parse()?;
+            if store.get(username.as_str())?.is_some() {
+                bail!(
+                    "the user `{username}` already exists; use `quire user passwd {username}` to change the password"
+                );
+            }
+            let password = read_new_password(password_stdin)?;
+            store.add(&username, role, &password)?;
+            let profile = ensure_profile(&config, &username)?;
+            println!("created {role} `{username}`");
+            if let Some(profile) = profile {
+                println!("created the public profile {}", profile.display());
+            }
+        }
+        UserCommand::List => {
+            let users = store.list()?;
+            if users.is_empty() {
+                eprintln!("no users yet: create one with `quire user add NAME --role admin`");
+            }
+            for user in users {
+                let state = if user.disabled { "disabled" } else { "enabled" };
+                println!(
+                    "{:<32} {:<7} {:<9} created {}",
+                    user.username, user.role, state, user.created
+                );
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            known(&store, &name)?;
+            let password = read_new_password(password_stdin)?;
+            store.change(
+                &name,
+                &UserChange {
+                    password: Some(password),
+                    ..UserChange::default()
+                },
+            )?;
+            println!("changed the password of `{name}`; their sessions have ended");
+        }
+        UserCommand::Role { name, role } => {
+            let role: Role = role.parse()?;
+            store.change(
+                &name,
+                &UserChange {
+                    role: Some(role),
+                    ..UserChange::default()
+                },
+            )?;
+            println!("`{name}` is now {role}");
+        }
+        UserCommand::Disable { name } => {
+            set_disabled(&store, &name, true)?;
+            println!("disabled `{name}`; their sessions have ended");
+        }
+        UserCommand::Enable { name } => {
+            set_disabled(&store, &name, false)?;
+            println!("enabled `{name}`");
+        }
+        UserCommand::Remove { name } => {
+            known(&store, &name)?;
+            store.remove(&name)?;
+            println!("removed `{name}`; their posts and content/authors/{name}.md are kept");
+        }
+        UserCommand::ResetLink { name } => {
+            known(&store, &name)?;
+            let token = store.create_reset(&name, config.server.reset_link)?;
+            let hours = config.server.reset_link.as_secs() / 3600;
+            println!("{}/admin/reset?token={token}", config.server.url);
+            eprintln!("this link sets a new password for `{name}` once, within {hours} hours");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn set_disabled(store: &AccountStore, name: &str, disabled: bool) -> anyhow::Result<()> {
+    known(store, name)?;
+    store.change(
+        name,
+        &UserChange {
+            disabled: Some(disabled),
+            ..UserChange::default()
+        },
+    )?;
+    Ok(())
+}
+
+fn known(store: &AccountStore, name: &str) -> anyhow::Result<()> {
+    if store.get(name)?.is_none() {
+        bail!("there is no user `{name}`; `quire user list` shows who there is");
+    }
+    Ok(())
+}
+
+/// Reads a new password: the first line of stdin, or twice from a hidden
+/// prompt. Checked against the password rule before anything is hashed.
+fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        if !std::io::stdin().is_terminal() {
+            bail!("no terminal to ask for a password: pipe it in with --password-stdin");
+        }
+        let first = rpassword::prompt_password("New password (12 characters or more): ")
+            .context("cannot read the password")?;
+        crate::accounts::password::check(&first)?;
+        let second =
+            rpassword::prompt_password("Repeat it: ").context("cannot read the password")?;
+        if first != second {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        first
+    };
+    crate::accounts::password::check(&password)?;
+    Ok(password)
+}
+
+/// Creates `content/authors/<name>.md` if missing, so the new user's posts
+/// build and they get an author page.
+fn ensure_profile(config: &Config, username: &Username) -> anyhow::Result<Option<PathBuf>> {
+    let path = crate::store::profiles::path(config, username);
+    match crate::store::profiles::create_default(config, username) {
+        Ok(true) => Ok(Some(path)),
+        Ok(false) => Ok(None),
+        Err(err) => Err(err).with_context(|| format!("cannot create {}", path.display())),
+    }
+}

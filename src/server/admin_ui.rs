@@ -1,0 +1,1456 @@
+//! The HTML authoring UI under `/admin`: server-rendered Tera pages that
+//! work without JavaScript. `admin.js` adds a live Markdown preview beside
+//! the editor and drag-and-drop uploads, both through the JSON API.
+//!
+//! Every form carries the session's CSRF token in a hidden field. The
+//! handlers share their logic with the JSON API (`posts::update_post` and
+//! friends), so the rules (ownership, revisions, validation) are the same.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tera::{Context, Tera};
+use tower_sessions::Session;
+
+use super::auth::{self, LoginFailure, may_change};
+use super::error::{ApiError, blocking};
+use super::extract::ClientIp;
+use super::posts::{self, PostRequest};
+use super::session::{self, CurrentUser, establish};
+use super::state::AppState;
+use super::users;
+use crate::accounts::Role;
+use crate::store::document::FieldError;
+use crate::store::posts::StoredPost;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("admin_templates/base.html")),
+    ("login.html", include_str!("admin_templates/login.html")),
+    (
+        "register.html",
+        include_str!("admin_templates/register.html"),
+    ),
+    ("reset.html", include_str!("admin_templates/reset.html")),
+    (
+        "dashboard.html",
+        include_str!("admin_templates/dashboard.html"),
+    ),
+    ("editor.html", include_str!("admin_templates/editor.html")),
+    (
+        "conflict.html",
+        include_str!("admin_templates/conflict.html"),
+    ),
+    ("media.html", include_str!("admin_templates/media.html")),
+    ("profile.html", include_str!("admin_templates/profile.html")),
+    ("users.html", include_str!("admin_templates/users.html")),
+    (
+        "settings.html",
+        include_str!("admin_templates/settings.html"),
+    ),
+    ("message.html", include_str!("admin_templates/message.html")),
+];
+
+const CSS: &str = include_str!("admin_static/admin.css");
+const JS: &str = include_str!("admin_static/admin.js");
+
+/// The compiled admin templates (part of the binary, not of the theme).
+pub struct Templates(Tera);
+
+impl Templates {
+    /// Compiles the embedded templates; a broken one is a bug caught by tests.
+    pub fn new() -> Self {
+        let mut tera = Tera::new();
+        tera.add_raw_templates(TEMPLATES.iter().copied())
+            .expect("the embedded admin templates are valid");
+        Self(tera)
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The `/admin` routes.
+pub fn routes(upload_limit: usize) -> Router<AppState> {
+    let uploads = Router::new()
+        .route("/media", post(upload_media))
+        .route("/profile/avatar", post(upload_avatar))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/register", get(register_page).post(register_submit))
+        .route("/reset", get(reset_page).post(reset_submit))
+        .route("/posts/new", get(new_post_page))
+        .route("/posts", post(create_post))
+        .route("/posts/{slug}/edit", get(edit_post_page))
+        .route("/posts/{slug}", post(save_post))
+        .route("/posts/{slug}/delete", post(delete_post))
+        .route("/media", get(media_page))
+        .route("/media/delete", post(delete_media))
+        .route("/profile", get(profile_page).post(save_profile))
+        .route("/profile/password", post(change_password))
+        .route("/users", get(users_page).post(create_user))
+        .route("/users/{name}", post(change_user))
+        .route("/settings", get(settings_page).post(save_settings))
+        .route("/render", post(render_markdown))
+        .route("/static/admin.css", get(css))
+        .route("/static/admin.js", get(js))
+        .merge(uploads)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(super::extract::JSON_LIMIT))
+}
+
+/// One page: template, status and context.
+struct Page {
+    template: &'static str,
+    status: StatusCode,
+    context: Context,
+}
+
+impl Page {
+    fn new(template: &'static str, title: &str) -> Self {
+        let mut context = Context::new();
+        context.insert("title", title);
+        Self {
+            template,
+            status: StatusCode::OK,
+            context,
+        }
+    }
+
+    fn with(mut self, key: &'static str, value: impl serde::Serialize) -> Self {
+        self.context.insert(key, &value);
+        self
+    }
+
+    fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Renders for `user` (nav, CSRF token) or an anonymous `csrf`.
+    fn render(mut self, state: &AppState, user: Option<&CurrentUser>, csrf: &str) -> Response {
+        let config = state.config();
+        self.context.insert("site_title", &config.title);
+        self.context.insert("csrf", csrf);
+        self.context
+            .insert("registration", &config.server.allow_registration);
+        if let Some(user) = user {
+            self.context.insert(
+                "user",
+                &json!({ "username": user.username, "role": user.role, "is_admin": user.is_admin() }),
+            );
+        }
+        match state.ui().0.render(self.template, &self.context) {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(err) => {
+                let error =
+                    ApiError::internal(format!("admin template {}: {err:?}", self.template));
+                let mut response = (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html("<!doctype html><title>Error</title><p>Something went wrong on the server; nothing was changed.".to_string()),
+                )
+                    .into_response();
+                if let Some(cause) = error.internal {
+                    response
+                        .extensions_mut()
+                        .insert(super::error::InternalCause(cause));
+                }
+                response
+            }
+        }
+    }
+}
+
+/// A message page (errors, confirmations) for a failed action.
+fn error_page(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    csrf: &str,
+    err: &ApiError,
+) -> Response {
+    let mut response = Page::new("message.html", "Something went wrong")
+        .with("message", &err.message)
+        .status(err.status)
+        .render(state, user, csrf);
+    if let Some(cause) = &err.internal {
+        response
+            .extensions_mut()
+            .insert(super::error::InternalCause(cause.clone()));
+    }
+    response
+}
+
+fn field_map(fields: &[FieldError]) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = HashMap::new();
+    for field in fields {
+        map.entry(field.field.clone())
+            .and_modify(|m| {
+                m.push_str("; ");
+                m.push_str(&field.message);
+            })
+            .or_insert_with(|| field.message.clone());
+    }
+    map
+}
+
+/// Checks the hidden CSRF field of a form against the session.
+async fn check_form_csrf(session: &Session, sent: Option<&str>) -> Result<(), ApiError> {
+    let stored = session::stored_csrf(session).await?;
+    match (stored, sent) {
+        (Some(stored), Some(sent)) if crate::accounts::constant_time_eq(sent, &stored) => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "this form has expired (missing or wrong CSRF token); go back, reload the page and try again",
+        )),
+    }
+}
+
+fn to_login(next: &str) -> Response {
+    Redirect::to(&format!(
+        "/admin/login?next={}",
+        super::preview::urlencode(next)
+    ))
+    .into_response()
+}
+
+/// A local path to go to after login; anything else becomes `/admin/`.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.contains(['\\', '\r', '\n']) =>
+        {
+            n.to_string()
+        }
+        _ => "/admin/".into(),
+    }
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JS,
+    )
+        .into_response()
+}
+
+async fn not_found(State(state): State<AppState>, user: Option<CurrentUser>) -> Response {
+    let csrf = user.as_ref().map(|u| u.csrf.clone()).unwrap_or_default();
+    error_page(
+        &state,
+        user.as_ref(),
+        &csrf,
+        &ApiError::not_found("there is no such page in the admin"),
+    )
+}
+
+// ---- login, logout, registration, reset -------------------------------
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, ApiError> {
+    if user.is_some() {
+        return Ok(Redirect::to(&safe_next(query.next.as_deref())).into_response());
+    }
+    let csrf = session::csrf_token(&session).await?;
+    Ok(Page::new("login.html", "Log in")
+        .with("next", safe_next(query.next.as_deref()))
+        .render(&state, None, &csrf))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: Option<String>,
+    next: Option<String>,
+    #[serde(flatten)]
+    resume: HashMap<String, String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(&session).await?;
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(login_again(&state, &csrf, &form, &err.message, err.status));
+    }
+    match auth::check_login(&state, ip, &form.username, &form.password).await? {
+        Ok(user) => {
+            let csrf = establish(&session, &user).await?;
+            state.log(&format!("login {}", user.username));
+            let resume = resume_fields(&form.resume);
+            if let Some(resume) = resume {
+                // A save met an expired session: show the editor again with
+                // the author's text, ready to save.
+                let current = CurrentUser {
+                    username: user.username.clone(),
+                    role: user.role,
+                    csrf: csrf.clone(),
+                    session: session.clone(),
+                };
+                return Ok(editor_with(&state, &current, &resume, Vec::new(), Some(
+                    "You are logged in again. Your text is below, not yet saved: check it and save.",
+                )).await);
+            }
+            Ok(Redirect::to(&safe_next(form.next.as_deref())).into_response())
+        }
+        Err(LoginFailure::Throttled(wait)) => {
+            let message = format!("Too many failed logins. Try again in {wait} seconds.");
+            let mut response = login_again(
+                &state,
+                &csrf,
+                &form,
+                &message,
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(value) = wait.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
+        Err(LoginFailure::Rejected) => Ok(login_again(
+            &state,
+            &csrf,
+            &form,
+            "The username or password is wrong.",
+            StatusCode::UNAUTHORIZED,
+        )),
+    }
+}
+
+fn login_again(
+    state: &AppState,
+    csrf: &str,
+    form: &LoginForm,
+    message: &str,
+    status: StatusCode,
+) -> Response {
+    Page::new("login.html", "Log in")
+        .with("error", message)
+        .with("username", &form.username)
+        .with("next", safe_next(form.next.as_deref()))
+        .with("resume", &form.resume)
+        .status(status)
+        .render(state, None, csrf)
+}
+
+/// The unsaved editor fields carried through a login (`resume_*`).
+fn resume_fields(fields: &HashMap<String, String>) -> Option<EditorForm> {
+    let get = |k: &str| fields.get(&format!("resume_{k}")).cloned();
+    get("body").map(|body| EditorForm {
+        title: get("title").unwrap_or_default(),
+        body,
+        tags: get("tags").unwrap_or_default(),
+        summary: get("summary").unwrap_or_default(),
+        cover: get("cover").unwrap_or_default(),
+        date: get("date").unwrap_or_default(),
+        draft: get("draft"),
+        revision: get("revision").filter(|r| !r.is_empty()),
+        slug: get("slug").filter(|s| !s.is_empty()),
+        csrf_token: None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    user: Option<CurrentUser>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(&session).await?;
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(error_page(&state, user.as_ref(), &csrf, &err));
+    }
+    session.flush().await?;
+    Ok(Redirect::to("/admin/login").into_response())
+}
+
+async fn register_page(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(&session).await?;
+    if !state.config().server.allow_registration {
+        return Ok(error_page(
+            &state,
+            None,
+            &csrf,
+            &ApiError::not_found("registration is not open on this site"),
+        ));
+    }
+    Ok(Page::new("register.html", "Create an account").render(&state, None, &csrf))
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterForm {
+    username: String,
+    password: String,
+    csrf_token: Option<String>,
+}
+
+async fn register_submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(&session).await?;
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(error_page(&state, None, &csrf, &err));
+    }
+    let registration = auth::Registration {
+        username: form.username.clone(),
+        password: form.password,
+    };
+    match auth::register_user(&state, registration).await {
+        Ok(user) => {
+            establish(&session, &user).await?;
+            Ok(Redirect::to("/admin/").into_response())
+        }
+        Err(err) if err.status == StatusCode::NOT_FOUND => {
+            Ok(error_page(&state, None, &csrf, &err))
+        }
+        Err(err) if err.status.is_client_error() => {
+            Ok(Page::new("register.html", "Create an account")
+                .with("username", &form.username)
+                .with("errors", field_map(&err.fields))
+                .with(
+                    "error",
+                    if err.fields.is_empty() {
+                        err.message.clone()
+                    } else {
+                        String::new()
+                    },
+                )
+                .status(err.status)
+                .render(&state, None, &csrf))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn reset_page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(&session).await?;
+    Ok(Page::new("reset.html", "Choose a new password")
+        .with("token", query.token.unwrap_or_default())
+        .render(&state, None, &csrf))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetForm {
+    token: String,
+    password: String,
+    password_again: String,
+    csrf_token: Option<String>,
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(&session).await?;
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(error_page(&state, None, &csrf, &err));
+    }
+    let again = |message: &str, status| {
+        Page::new("reset.html", "Choose a new password")
+            .with("token", &form.token)
+            .with("errors", HashMap::from([("password", message)]))
+            .status(status)
+            .render(&state, None, &csrf)
+    };
+    if form.password != form.password_again {
+        return Ok(again(
+            "the two passwords differ",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let (st, token, password) = (state.clone(), form.token.clone(), form.password.clone());
+    match blocking(move || st.accounts().redeem_reset(&token, &password)).await? {
+        Ok(username) => {
+            state.log(&format!("password reset for {username}"));
+            Ok(Page::new("message.html", "Password changed")
+                .with(
+                    "message",
+                    "Your password is changed. Log in with the new one.",
+                )
+                .with("link", json!({ "href": "/admin/login", "text": "Log in" }))
+                .render(&state, None, &csrf))
+        }
+        Err(err) => {
+            let err = ApiError::from(err);
+            Ok(again(&err.message, err.status))
+        }
+    }
+}
+
+// ---- dashboard and editor ----------------------------------------------
+
+/// `GET /admin/`: the posts the user may see, with their state.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/"));
+    };
+    let st = state.clone();
+    let all = blocking(move || st.posts().list()).await??;
+    let mut rows: Vec<Value> = all
+        .iter()
+        .filter(|p| posts::visible(&user, p))
+        .filter(|p| user.is_admin() || p.author.as_deref() == Some(&user.username) || !p.draft)
+        .map(|p| {
+            json!({
+                "slug": p.slug,
+                "title": p.title,
+                "date": p.date.as_deref().map(|d| d.get(..10).unwrap_or(d)),
+                "draft": p.draft,
+                "scheduled": !p.draft && p.date.as_deref()
+                    .and_then(crate::build::parse::front_matter::parse_date)
+                    .is_some_and(|d| d > chrono::Utc::now()),
+                "author": p.author,
+                "mine": p.author.as_deref() == Some(&user.username),
+                "editable": may_change(&user, p.author.as_deref()),
+                "problem": p.problem,
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| b["date"].as_str().cmp(&a["date"].as_str()));
+    let status = state.preview().status();
+    Ok(Page::new("dashboard.html", "Posts")
+        .with("posts", rows)
+        .with("build", &*status)
+        .render(&state, Some(&user), &user.csrf))
+}
+
+/// The editor form as submitted (and as shown).
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+struct EditorForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    cover: String,
+    #[serde(default)]
+    date: String,
+    draft: Option<String>,
+    revision: Option<String>,
+    slug: Option<String>,
+    csrf_token: Option<String>,
+}
+
+impl EditorForm {
+    fn from_post(post: &StoredPost) -> Self {
+        Self {
+            title: post.title.clone(),
+            body: post.body.clone(),
+            tags: post.tags.join(", "),
+            summary: post.summary.clone().unwrap_or_default(),
+            cover: post.cover.clone().unwrap_or_default(),
+            date: post.date.clone().unwrap_or_default(),
+            draft: post.draft.then(|| "on".into()),
+            revision: Some(post.revision.clone()),
+            slug: Some(post.slug.clone()),
+            csrf_token: None,
+        }
+    }
+
+    fn request(&self) -> PostRequest {
+        let optional = |s: &str| Some(s.trim().to_string());
+        PostRequest {
+            title: Some(self.title.clone()),
+            body: Some(self.body.clone()),
+            tags: Some(
+                self.tags
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect(),
+            ),
+            summary: optional(&self.summary),
+            draft: Some(self.draft.is_some()),
+            date: optional(&self.date),
+            slug: None,
+            cover: optional(&self.cover),
+            author: None,
+        }
+    }
+}
+
+async fn cover_choices(state: &AppState) -> Vec<Value> {
+    let st = state.clone();
+    blocking(move || st.media().list())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.width.is_some())
+        .map(|m| json!({ "path": m.path, "url": m.url }))
+        .collect()
+}
+
+async fn editor_with(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &EditorForm,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = if form.slug.is_some() {
+        "Edit post"
+    } else {
+        "New post"
+    };
+    Page::new("editor.html", title)
+        .with("post", form)
+        .with("errors", field_map(&errors))
+        .with("error_list", &errors)
+        .with("notice", notice)
+        .with("covers", cover_choices(state).await)
+        .with("build", &*state.preview().status())
+        .status(status)
+        .render(state, Some(user), &user.csrf)
+}
+
+async fn new_post_page(State(state): State<AppState>, user: Option<CurrentUser>) -> Response {
+    let Some(user) = user else {
+        return to_login("/admin/posts/new");
+    };
+    let form = EditorForm {
+        draft: Some("on".into()),
+        ..EditorForm::default()
+    };
+    editor_with(&state, &user, &form, Vec::new(), None).await
+}
+
+async fn edit_post_page(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    Path(slug): Path<String>,
+) -> Response {
+    let Some(user) = user else {
+        return to_login(&format!("/admin/posts/{slug}/edit"));
+    };
+    let post = match posts::load_visible(&state, &user, slug).await {
+        Ok(post) => post,
+        Err(err) => return error_page(&state, Some(&user), &user.csrf, &err),
+    };
+    if !may_change(&user, post.author.as_deref()) {
+        let err = ApiError::forbidden(
+            "this post belongs to another author; only they or an admin may edit it",
+        );
+        return error_page(&state, Some(&user), &user.csrf, &err);
+    }
+    editor_with(
+        &state,
+        &user,
+        &EditorForm::from_post(&post),
+        Vec::new(),
+        None,
+    )
+    .await
+}
+
+/// A save that met an expired session: keep the text, ask for a login.
+async fn session_expired_on_save(
+    state: &AppState,
+    session: &Session,
+    form: &EditorForm,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(session).await?;
+    let mut resume = HashMap::new();
+    for (key, value) in [
+        ("title", &form.title),
+        ("body", &form.body),
+        ("tags", &form.tags),
+        ("summary", &form.summary),
+        ("cover", &form.cover),
+        ("date", &form.date),
+    ] {
+        resume.insert(format!("resume_{key}"), value.clone());
+    }
+    if form.draft.is_some() {
+        resume.insert("resume_draft".into(), "on".into());
+    }
+    resume.insert(
+        "resume_revision".into(),
+        form.revision.clone().unwrap_or_default(),
+    );
+    resume.insert("resume_slug".into(), form.slug.clone().unwrap_or_default());
+    Ok(Page::new("login.html", "Log in again")
+        .with("error", "Your session ended before the post was saved. Your text is kept on this page: log in and it comes back in the editor.")
+        .with("resume", resume)
+        .with("unsaved", &form.body)
+        .with("next", "/admin/")
+        .status(StatusCode::UNAUTHORIZED)
+        .render(state, None, &csrf))
+}
+
+async fn create_post(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Form(form): Form<EditorForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return session_expired_on_save(&state, &session, &form).await;
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(editor_with(&state, &user, &form, Vec::new(), Some(&err.message)).await);
+    }
+    match posts::create_post(&state, &user, form.request()).await {
+        Ok(post) => {
+            state.preview().rebuild().await;
+            Ok(Redirect::to(&format!("/admin/posts/{}/edit?saved=1", post.slug)).into_response())
+        }
+        Err(err) if err.status.is_client_error() => {
+            Ok(editor_with(&state, &user, &form, error_fields(&err), None).await)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+fn error_fields(err: &ApiError) -> Vec<FieldError> {
+    if err.fields.is_empty() {
+        vec![FieldError::new("form", err.message.clone())]
+    } else {
+        err.fields.clone()
+    }
+}
+
+async fn save_post(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Path(slug): Path<String>,
+    Form(mut form): Form<EditorForm>,
+) -> Result<Response, ApiError> {
+    form.slug = Some(slug.clone());
+    let Some(user) = user else {
+        return session_expired_on_save(&state, &session, &form).await;
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(editor_with(&state, &user, &form, Vec::new(), Some(&err.message)).await);
+    }
+    let expected = form.revision.clone().unwrap_or_default();
+    match posts::update_post(&state, &user, slug.clone(), expected, form.request()).await {
+        Ok(post) => {
+            state.preview().rebuild().await;
+            Ok(Redirect::to(&format!("/admin/posts/{}/edit?saved=1", post.slug)).into_response())
+        }
+        Err(err) if err.status == StatusCode::PRECONDITION_FAILED => {
+            let current: Option<StoredPost> = err
+                .details
+                .as_ref()
+                .and_then(|d| serde_json::from_value(d["current"].clone()).ok());
+            let current = current.map(|c| EditorForm::from_post(&c));
+            let mut mine = form.clone();
+            mine.revision = current.as_ref().and_then(|c| c.revision.clone());
+            Ok(Page::new("conflict.html", "Someone else changed this post")
+                .with("mine", &mine)
+                .with("current", &current)
+                .status(StatusCode::CONFLICT)
+                .render(&state, Some(&user), &user.csrf))
+        }
+        Err(err) if err.status == StatusCode::FORBIDDEN || err.status == StatusCode::NOT_FOUND => {
+            Ok(error_page(&state, Some(&user), &user.csrf, &err))
+        }
+        Err(err) if err.status.is_client_error() => {
+            Ok(editor_with(&state, &user, &form, error_fields(&err), None).await)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+async fn delete_post(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Path(slug): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/"));
+    };
+    let result = match check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        Ok(()) => posts::delete_post(&state, &user, slug, None).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(()) => {
+            state.preview().rebuild().await;
+            Ok(Redirect::to("/admin/?deleted=1").into_response())
+        }
+        Err(err) => Ok(error_page(&state, Some(&user), &user.csrf, &err)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RenderForm {
+    body: String,
+}
+
+/// The live preview of the editor: Markdown to sanitised HTML (always
+/// sanitised here, whatever `raw_html` says, since it lands in the admin).
+async fn render_markdown(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    session: Session,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<RenderForm>,
+) -> Result<Response, ApiError> {
+    let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    check_form_csrf(&session, sent).await?;
+    let _ = (&state, &user);
+    let html = blocking(move || {
+        let options = crate::build::parse::markdown::MarkdownOptions {
+            raw_html: crate::config::RawHtml::Sanitize,
+            base_path: "/",
+            media: None,
+        };
+        crate::build::parse::markdown::render(
+            &form.body,
+            1,
+            &options,
+            crate::build::parse::markdown::Summary::Given,
+        )
+        .html
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+// ---- media -------------------------------------------------------------
+
+async fn media_page(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/media"));
+    };
+    media_with(&state, &user, None, None).await
+}
+
+async fn media_with(
+    state: &AppState,
+    user: &CurrentUser,
+    error: Option<&ApiError>,
+    uploaded: Option<&str>,
+) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let items = blocking(move || st.media().list()).await?;
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|item| {
+            let deletable = may_change(user, item.uploader.as_deref());
+            let mut value = json!(item);
+            value["deletable"] = json!(deletable);
+            value["kib"] = json!(item.bytes.div_ceil(1024));
+            value
+        })
+        .collect();
+    let status = error.map_or(StatusCode::OK, |e| e.status);
+    Ok(Page::new("media.html", "Media")
+        .with("items", items)
+        .with("error", error.map(|e| e.message.clone()))
+        .with("uploaded", uploaded)
+        .with("limit_mib", state.media().max_upload() / (1024 * 1024))
+        .status(status)
+        .render(state, Some(user), &user.csrf))
+}
+
+async fn upload_media(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/media"));
+    };
+    let result = async {
+        let form = super::media::read_form(multipart, state.media().max_upload()).await?;
+        check_form_csrf(&session, form.fields.get("csrf_token").map(String::as_str)).await?;
+        super::media::store_upload(&state, &user, form).await
+    }
+    .await;
+    match result {
+        Ok(stored) => {
+            state.preview().request_rebuild();
+            media_with(&state, &user, None, Some(&stored.path)).await
+        }
+        Err(err) => media_with(&state, &user, Some(&err), None).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PathForm {
+    path: String,
+    csrf_token: Option<String>,
+}
+
+async fn delete_media(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Form(form): Form<PathForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/media"));
+    };
+    let result = match check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        Ok(()) => super::media::delete_media(&state, &user, form.path).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(()) => {
+            state.preview().rebuild().await;
+            Ok(Redirect::to("/admin/media").into_response())
+        }
+        Err(err) => media_with(&state, &user, Some(&err), None).await,
+    }
+}
+
+// ---- profile -----------------------------------------------------------
+
+async fn profile_page(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/profile"));
+    };
+    profile_with(&state, &user, Vec::new(), None, None).await
+}
+
+async fn profile_with(
+    state: &AppState,
+    user: &CurrentUser,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+    edited: Option<&ProfileForm>,
+) -> Result<Response, ApiError> {
+    let mut profile = json!(users::own_profile(state, user).await?);
+    if let Some(edited) = edited {
+        profile["display_name"] = json!(edited.display_name);
+        profile["bio"] = json!(edited.bio);
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        errors
+            .first()
+            .map_or(StatusCode::UNPROCESSABLE_ENTITY, |_| {
+                StatusCode::UNPROCESSABLE_ENTITY
+            })
+    };
+    Ok(Page::new("profile.html", "Your profile")
+        .with("profile", profile)
+        .with("errors", field_map(&errors))
+        .with("notice", notice)
+        .status(status)
+        .render(state, Some(user), &user.csrf))
+}
+
+#[derive(Debug, Deserialize)]
+struct ProfileForm {
+    display_name: String,
+    bio: String,
+    csrf_token: Option<String>,
+}
+
+async fn save_profile(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/profile"));
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return profile_with(&state, &user, error_fields(&err), None, Some(&form)).await;
+    }
+    let request = users::ProfileRequest {
+        display_name: Some(form.display_name.clone()),
+        bio: Some(form.bio.clone()),
+    };
+    match users::save_profile(&state, &user, request).await {
+        Ok(_) => profile_with(&state, &user, Vec::new(), Some("Profile saved."), None).await,
+        Err(err) if err.status.is_client_error() => {
+            profile_with(&state, &user, error_fields(&err), None, Some(&form)).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+async fn upload_avatar(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/profile"));
+    };
+    let result = async {
+        let form = super::media::read_form(multipart, state.media().max_upload()).await?;
+        check_form_csrf(&session, form.fields.get("csrf_token").map(String::as_str)).await?;
+        super::media::store_avatar(&state, &user, form).await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            state.preview().rebuild().await;
+            profile_with(&state, &user, Vec::new(), Some("Picture saved."), None).await
+        }
+        Err(err) if err.status.is_client_error() => {
+            profile_with(
+                &state,
+                &user,
+                vec![FieldError::new("avatar", err.message.clone())],
+                None,
+                None,
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    new_password_again: String,
+    csrf_token: Option<String>,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/profile"));
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return profile_with(&state, &user, error_fields(&err), None, None).await;
+    }
+    if form.new_password != form.new_password_again {
+        return profile_with(
+            &state,
+            &user,
+            vec![FieldError::new(
+                "new_password",
+                "the two new passwords differ",
+            )],
+            None,
+            None,
+        )
+        .await;
+    }
+    let request = users::PasswordRequest {
+        current_password: form.current_password,
+        new_password: form.new_password,
+    };
+    match users::change_password(&state, &user, request).await {
+        Ok(()) => {
+            // The session was renewed with a new CSRF token.
+            let csrf = session::csrf_token(&session).await?;
+            let renewed = CurrentUser { csrf, ..user };
+            profile_with(
+                &state,
+                &renewed,
+                Vec::new(),
+                Some("Password changed. Your other sessions have ended."),
+                None,
+            )
+            .await
+        }
+        Err(err) if err.status.is_client_error() => {
+            let fields = err
+                .fields
+                .iter()
+                .map(|f| {
+                    if f.field == "password" {
+                        FieldError::new("new_password", f.message.clone())
+                    } else {
+                        f.clone()
+                    }
+                })
+                .collect();
+            profile_with(&state, &user, fields, None, None).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+// ---- users and settings (admins) --------------------------------------
+
+async fn users_page(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/users"));
+    };
+    users_with(&state, &user, Vec::new(), None, None).await
+}
+
+async fn users_with(
+    state: &AppState,
+    user: &CurrentUser,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+    reset_link: Option<&str>,
+) -> Result<Response, ApiError> {
+    if !user.is_admin() {
+        return Ok(error_page(
+            state,
+            Some(user),
+            &user.csrf,
+            &ApiError::forbidden("only admins may manage users"),
+        ));
+    }
+    let st = state.clone();
+    let list = blocking(move || st.accounts().list()).await??;
+    let rows: Vec<Value> = list.iter().map(|u| auth::user_json(state, u)).collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(Page::new("users.html", "Users")
+        .with("users", rows)
+        .with("errors", field_map(&errors))
+        .with("notice", notice)
+        .with("reset_link", reset_link)
+        .status(status)
+        .render(state, Some(user), &user.csrf))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewUserForm {
+    username: String,
+    role: String,
+    password: String,
+    csrf_token: Option<String>,
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/users"));
+    };
+    let result = async {
+        check_form_csrf(&session, form.csrf_token.as_deref()).await?;
+        let role: Role = form.role.parse()?;
+        users::create_user(
+            &state,
+            &user,
+            users::NewUser {
+                username: form.username.clone(),
+                role,
+                password: form.password.clone(),
+            },
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            users_with(
+                &state,
+                &user,
+                Vec::new(),
+                Some(&format!("Created {}.", form.username)),
+                None,
+            )
+            .await
+        }
+        Err(err) if err.status == StatusCode::FORBIDDEN => {
+            Ok(error_page(&state, Some(&user), &user.csrf, &err))
+        }
+        Err(err) if err.status.is_client_error() => {
+            users_with(&state, &user, error_fields(&err), None, None).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct UserActionForm {
+    action: String,
+    role: Option<String>,
+    csrf_token: Option<String>,
+}
+
+async fn change_user(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Path(name): Path<String>,
+    Form(form): Form<UserActionForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/users"));
+    };
+    let result: Result<(String, Option<String>), ApiError> = async {
+        check_form_csrf(&session, form.csrf_token.as_deref()).await?;
+        match form.action.as_str() {
+            "role" => {
+                let role: Role = form.role.as_deref().unwrap_or("").parse()?;
+                let patch = users::UserPatch {
+                    role: Some(role),
+                    ..Default::default()
+                };
+                users::patch_user(&state, &user, name.clone(), patch).await?;
+                Ok((format!("{name} is now {role}."), None))
+            }
+            "disable" | "enable" => {
+                let disabled = form.action == "disable";
+                let patch = users::UserPatch {
+                    disabled: Some(disabled),
+                    ..Default::default()
+                };
+                users::patch_user(&state, &user, name.clone(), patch).await?;
+                Ok((
+                    format!(
+                        "{name} is {}.",
+                        if disabled {
+                            "disabled; their sessions have ended"
+                        } else {
+                            "enabled"
+                        }
+                    ),
+                    None,
+                ))
+            }
+            "remove" => {
+                users::remove_user(&state, &user, name.clone()).await?;
+                Ok((
+                    format!("Removed {name}; their posts and profile are kept."),
+                    None,
+                ))
+            }
+            "reset" => {
+                if !user.is_admin() {
+                    return Err(ApiError::forbidden("only admins may manage users"));
+                }
+                let st = state.clone();
+                let target = name.clone();
+                let lifetime = state.config().server.reset_link;
+                let token =
+                    blocking(move || st.accounts().create_reset(&target, lifetime)).await??;
+                let link = format!("{}/admin/reset?token={token}", state.config().server.url);
+                state.log(&format!("{} made a reset link for {name}", user.username));
+                Ok((
+                    format!("Reset link for {name} (works once; send it privately):"),
+                    Some(link),
+                ))
+            }
+            _ => Err(ApiError::bad_request("unknown_action", "unknown action")),
+        }
+    }
+    .await;
+    match result {
+        Ok((notice, link)) => {
+            users_with(&state, &user, Vec::new(), Some(&notice), link.as_deref()).await
+        }
+        Err(err) if err.status == StatusCode::FORBIDDEN => {
+            Ok(error_page(&state, Some(&user), &user.csrf, &err))
+        }
+        Err(err) if err.status.is_client_error() => {
+            users_with(&state, &user, error_fields(&err), None, None).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+async fn settings_page(State(state): State<AppState>, user: Option<CurrentUser>) -> Response {
+    let Some(user) = user else {
+        return to_login("/admin/settings");
+    };
+    settings_with(&state, &user, Vec::new(), None, None)
+}
+
+fn settings_with(
+    state: &AppState,
+    user: &CurrentUser,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+    edited: Option<&SettingsForm>,
+) -> Response {
+    if !user.is_admin() {
+        return error_page(
+            state,
+            Some(user),
+            &user.csrf,
+            &ApiError::forbidden("only admins may change site settings"),
+        );
+    }
+    let current = crate::store::settings::SiteSettings::of(&state.config());
+    let values = match edited {
+        Some(form) => {
+            json!({ "title": form.title, "description": form.description, "posts_per_page": form.posts_per_page })
+        }
+        None => json!(current),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Page::new("settings.html", "Site settings")
+        .with("settings", values)
+        .with("errors", field_map(&errors))
+        .with("notice", notice)
+        .status(status)
+        .render(state, Some(user), &user.csrf)
+}
+
+#[derive(Debug, Deserialize)]
+struct SettingsForm {
+    title: String,
+    description: String,
+    posts_per_page: String,
+    csrf_token: Option<String>,
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/settings"));
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(settings_with(
+            &state,
+            &user,
+            error_fields(&err),
+            None,
+            Some(&form),
+        ));
+    }
+    let Ok(posts_per_page) = form.posts_per_page.trim().parse::<usize>() else {
+        let errors = vec![FieldError::new(
+            "posts_per_page",
+            "write a whole number, such as 10",
+        )];
+        return Ok(settings_with(&state, &user, errors, None, Some(&form)));
+    };
+    let settings = crate::store::settings::SiteSettings {
+        title: form.title.clone(),
+        description: form.description.clone(),
+        posts_per_page,
+    };
+    match users::save_settings(&state, &user, settings).await {
+        Ok(_) => Ok(settings_with(
+            &state,
+            &user,
+            Vec::new(),
+            Some("Settings saved; the preview is rebuilt."),
+            None,
+        )),
+        Err(err) if err.status == StatusCode::FORBIDDEN => {
+            Ok(error_page(&state, Some(&user), &user.csrf, &err))
+        }
+        Err(err) if err.status.is_client_error() => Ok(settings_with(
+            &state,
+            &user,
+            error_fields(&err),
+            None,
+            Some(&form),
+        )),
+        Err(err) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_compile_and_escape() {
+        let templates = Templates::new();
+        let mut context = Context::new();
+        context.insert("title", "<script>");
+        context.insert("message", "<b>x</b>");
+        context.insert("site_title", "Site");
+        context.insert("csrf", "token");
+        context.insert("registration", &false);
+        let html = templates.0.render("message.html", &context).unwrap();
+        assert!(
+            html.contains("&lt;b&gt;x&lt;&#x2F;b&gt;") || html.contains("&lt;b&gt;x&lt;/b&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn next_must_be_local() {
+        assert_eq!(safe_next(Some("/admin/media")), "/admin/media");
+        assert_eq!(safe_next(Some("//evil.example/")), "/admin/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/admin/");
+        assert_eq!(safe_next(None), "/admin/");
+    }
+}

@@ -1,0 +1,192 @@
+//! Logging in and out, registration, password resets, and the one rule
+//! of who may change what.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::error::{ApiError, blocking};
+use super::extract::{ClientIp, JsonBody};
+use super::session::{CurrentUser, establish};
+use super::state::AppState;
+use crate::accounts::{Role, UserInfo, Username};
+
+/// The one place that decides whether `user` may change something owned
+/// by `owner` (a post, an upload). Admins may change anything; authors only
+/// what is theirs. Things without an owner belong to admins.
+pub fn may_change(user: &CurrentUser, owner: Option<&str>) -> bool {
+    user.role == Role::Admin || owner == Some(user.username.as_str())
+}
+
+/// The generic failure: the same for unknown users, wrong passwords and
+/// disabled accounts.
+pub const LOGIN_FAILED: &str = "the username or password is wrong";
+
+/// Body of a login.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Why a login attempt failed.
+#[derive(Debug)]
+pub enum LoginFailure {
+    /// Too many failures recently; seconds to wait.
+    Throttled(u64),
+    /// Wrong credentials (deliberately unspecific).
+    Rejected,
+}
+
+/// Checks credentials with the throttle; the slow hash runs off the runtime.
+pub async fn check_login(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    username: &str,
+    password: &str,
+) -> Result<Result<UserInfo, LoginFailure>, ApiError> {
+    if let Some(wait) = state.throttle().check(username, ip) {
+        state.log(&format!("login throttled for {username:?} from {ip}"));
+        return Ok(Err(LoginFailure::Throttled(wait)));
+    }
+    let (name, pass, st) = (username.to_string(), password.to_string(), state.clone());
+    let user = blocking(move || st.accounts().authenticate(&name, &pass)).await??;
+    match user {
+        Some(user) => {
+            state.throttle().succeed(username);
+            Ok(Ok(user))
+        }
+        None => {
+            state.throttle().fail(username, ip);
+            state.log(&format!("failed login for {username:?} from {ip}"));
+            Ok(Err(LoginFailure::Rejected))
+        }
+    }
+}
+
+/// The API form of a failed login.
+pub fn login_error(failure: LoginFailure) -> ApiError {
+    match failure {
+        LoginFailure::Throttled(wait) => ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                format!("too many failed logins; try again in {wait} seconds"),
+            )
+        },
+        LoginFailure::Rejected => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", LOGIN_FAILED)
+        }
+    }
+}
+
+/// `POST /api/v1/session`.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    JsonBody(body): JsonBody<Credentials>,
+) -> Result<Response, ApiError> {
+    let user = check_login(&state, ip, &body.username, &body.password)
+        .await?
+        .map_err(login_error)?;
+    let csrf = establish(&session, &user).await?;
+    state.log(&format!("login {}", user.username));
+    Ok(Json(json!({ "user": user_json(&state, &user), "csrf_token": csrf })).into_response())
+}
+
+/// The public description of a user.
+pub fn user_json(state: &AppState, user: &UserInfo) -> serde_json::Value {
+    let display_name = Username::parse(&user.username)
+        .map(|u| crate::store::profiles::read(&state.config(), &u).display_name)
+        .unwrap_or_else(|_| user.username.clone());
+    json!({
+        "username": user.username,
+        "role": user.role,
+        "display_name": display_name,
+        "disabled": user.disabled,
+        "created": user.created,
+    })
+}
+
+/// `DELETE /api/v1/session`: the session is deleted from the store.
+pub async fn logout(user: CurrentUser) -> Result<StatusCode, ApiError> {
+    user.session.flush().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of a registration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// Wanted username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Creates an author account when registration is on; returns the user.
+pub async fn register_user(state: &AppState, body: Registration) -> Result<UserInfo, ApiError> {
+    if !state.config().server.allow_registration {
+        return Err(ApiError::not_found("registration is not open on this site"));
+    }
+    let username = Username::parse(&body.username)?;
+    let st = state.clone();
+    let name = username.clone();
+    let user = blocking(move || -> Result<UserInfo, ApiError> {
+        st.accounts().add(&name, Role::Author, &body.password)?;
+        crate::store::profiles::create_default(&st.config(), &name).map_err(ApiError::internal)?;
+        st.accounts()
+            .get(name.as_str())?
+            .ok_or_else(|| ApiError::internal("the new user vanished"))
+    })
+    .await??;
+    state.log(&format!("registered {username}"));
+    state.preview().request_rebuild();
+    Ok(user)
+}
+
+/// `POST /api/v1/register`: 201, logged in.
+pub async fn register(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(body): JsonBody<Registration>,
+) -> Result<Response, ApiError> {
+    let user = register_user(&state, body).await?;
+    let csrf = establish(&session, &user).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "user": user_json(&state, &user), "csrf_token": csrf })),
+    )
+        .into_response())
+}
+
+/// Body of a password reset.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reset {
+    /// The token from the reset link.
+    pub token: String,
+    /// The new password.
+    pub password: String,
+}
+
+/// `POST /api/v1/password-reset`: 204; the token is used up.
+pub async fn password_reset(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Reset>,
+) -> Result<StatusCode, ApiError> {
+    let st = state.clone();
+    let username =
+        blocking(move || st.accounts().redeem_reset(&body.token, &body.password)).await??;
+    state.log(&format!("password reset for {username}"));
+    Ok(StatusCode::NO_CONTENT)
+}

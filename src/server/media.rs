@@ -1,0 +1,207 @@
+//! `/api/v1/media` and avatar uploads: multipart in, checked images out.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::json;
+
+use super::auth::may_change;
+use super::error::{ApiError, blocking};
+use super::session::CurrentUser;
+use super::state::AppState;
+use crate::store::media::Stored;
+
+/// A multipart form: its `file` part and its text fields.
+#[derive(Debug, Default)]
+pub struct UploadForm {
+    /// The file's client-side name and bytes.
+    pub file: Option<(Option<String>, Vec<u8>)>,
+    /// Other fields (the HTML form's CSRF token).
+    pub fields: HashMap<String, String>,
+}
+
+/// Reads a multipart body, refusing files over `limit` bytes with 413.
+pub async fn read_form(mut multipart: Multipart, limit: u64) -> Result<UploadForm, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the file is larger than the upload limit of {} MiB (server.max_upload_mib)",
+                limit / (1024 * 1024)
+            ),
+        )
+    };
+    let broken = |err: axum::extract::multipart::MultipartError| {
+        if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::bad_request(
+                "malformed_multipart",
+                format!("the upload could not be read: {}", err.body_text()),
+            )
+        }
+    };
+    let mut form = UploadForm::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let file_name = field.file_name().map(String::from);
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                if (bytes.len() + chunk.len()) as u64 > limit {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            form.file = Some((file_name, bytes));
+        } else if form.fields.len() < 16 {
+            let text = field.text().await.map_err(broken)?;
+            form.fields.insert(name, text.chars().take(4096).collect());
+        }
+    }
+    Ok(form)
+}
+
+fn missing_file() -> ApiError {
+    ApiError::bad_request(
+        "missing_file",
+        "send the image as a multipart form field named `file`",
+    )
+}
+
+/// Stores an upload by `user`; shared with the HTML media library.
+pub async fn store_upload(
+    state: &AppState,
+    user: &CurrentUser,
+    form: UploadForm,
+) -> Result<Stored, ApiError> {
+    let (name, bytes) = form.file.ok_or_else(missing_file)?;
+    let st = state.clone();
+    let uploader = user.username.clone();
+    let stored = blocking(move || {
+        st.media()
+            .upload(&bytes, name.as_deref(), &uploader, Utc::now())
+    })
+    .await?
+    .inspect_err(|err| state.log(&format!("upload refused for {}: {err}", user.username)))?;
+    state.log(&format!("{} uploaded media/{}", user.username, stored.path));
+    Ok(stored)
+}
+
+fn stored_json(stored: &Stored) -> serde_json::Value {
+    json!({
+        "path": stored.path,
+        "url": format!("/media/{}", crate::build::images::encode_url_path(&stored.path)),
+        "width": stored.width,
+        "height": stored.height,
+    })
+}
+
+/// `POST /api/v1/media`: 201 `{path, width, height}`.
+pub async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let form = read_form(multipart, state.media().max_upload()).await?;
+    let stored = store_upload(&state, &user, form).await?;
+    state.preview().request_rebuild();
+    Ok((StatusCode::CREATED, Json(stored_json(&stored))).into_response())
+}
+
+/// `GET /api/v1/media`.
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let items = blocking(move || st.media().list()).await?;
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|item| {
+            let mut value = json!(item);
+            value["deletable"] = json!(may_change(&user, item.uploader.as_deref()));
+            value
+        })
+        .collect();
+    Ok(Json(json!({ "media": items })).into_response())
+}
+
+/// Deletes a media file after the permission check; shared with the UI.
+pub async fn delete_media(
+    state: &AppState,
+    user: &CurrentUser,
+    path: String,
+) -> Result<(), ApiError> {
+    let st = state.clone();
+    let resolved = blocking(move || st.media().resolve(&path)).await??;
+    let st = state.clone();
+    let lookup = resolved.clone();
+    let owner = blocking(move || st.media().uploader(&lookup)).await?;
+    if !may_change(user, owner.as_deref()) {
+        state.log(&format!(
+            "denied: {} may not delete media/{resolved}",
+            user.username
+        ));
+        return Err(ApiError::forbidden(
+            "this file was uploaded by someone else; only they or an admin may delete it",
+        ));
+    }
+    let st = state.clone();
+    let target = resolved.clone();
+    blocking(move || st.media().delete(&target)).await??;
+    state.log(&format!("{} deleted media/{resolved}", user.username));
+    Ok(())
+}
+
+/// `DELETE /api/v1/media/{path}`: 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(path): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    delete_media(&state, &user, path).await?;
+    state.preview().rebuild().await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores a new avatar for `user` and points their profile at it.
+pub async fn store_avatar(
+    state: &AppState,
+    user: &CurrentUser,
+    form: UploadForm,
+) -> Result<Stored, ApiError> {
+    let (_, bytes) = form.file.ok_or_else(missing_file)?;
+    let st = state.clone();
+    let username = user.username.clone();
+    let stored = blocking(move || -> Result<Stored, ApiError> {
+        let name = crate::accounts::Username::parse(&username)?;
+        let stored = st.media().upload_avatar(&bytes, &username, Utc::now())?;
+        crate::store::profiles::update(
+            &st.config(),
+            &name,
+            &crate::store::profiles::ProfileChange {
+                avatar: Some(stored.path.clone()),
+                ..Default::default()
+            },
+        )?;
+        Ok(stored)
+    })
+    .await??;
+    state.log(&format!("{} changed their avatar", user.username));
+    Ok(stored)
+}
+
+/// `PUT /api/v1/me/avatar`: the picture, scaled to at most 480×480.
+pub async fn avatar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let form = read_form(multipart, state.media().max_upload()).await?;
+    let stored = store_avatar(&state, &user, form).await?;
+    state.preview().rebuild().await;
+    Ok(Json(stored_json(&stored)).into_response())
+}

@@ -1,0 +1,308 @@
+//! The authoring server (`quire serve`): the JSON API under `/api/v1`, the
+//! HTML UI under `/admin`, and the live preview at `/`.
+//!
+//! Handlers are thin: they check who is asking (session, CSRF, role), call
+//! the file stores in [`crate::store`] off the async runtime, and ask the
+//! [`preview`] to rebuild through the build core. Every response under
+//! `/api` and `/admin` carries the security headers; every error under
+//! `/api` uses the JSON envelope, including the framework's own (unknown
+//! route, wrong method, body too large, timeout).
+
+pub mod admin_ui;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod media;
+pub mod posts;
+pub mod preview;
+pub mod session;
+pub mod state;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+
+use error::{ApiError, InternalCause};
+use session::LogUser;
+use state::AppState;
+
+/// Longest time one request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole application: routes, sessions, limits, headers, logging.
+pub fn router(state: AppState) -> Router {
+    let config = state.config();
+    let https = config.server.https;
+    let idle = i64::try_from(config.server.session_idle.as_secs()).unwrap_or(1800);
+    let sessions = SessionManagerLayer::new(MemoryStore::default())
+        .with_name(if https { "__Host-quire" } else { "quire" })
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(https)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(idle),
+        ));
+    let upload_limit = usize::try_from(state.media().max_upload())
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
+    let uploads = Router::new()
+        .route("/media", post(media::upload))
+        .route("/me/avatar", put(media::avatar))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    let api = Router::new()
+        .route("/session", post(auth::login).delete(auth::logout))
+        .route("/register", post(auth::register))
+        .route("/password-reset", post(auth::password_reset))
+        .route("/me", get(users::me))
+        .route("/me/profile", put(users::profile))
+        .route("/me/password", put(users::password))
+        .route("/posts", get(posts::list).post(posts::create))
+        .route(
+            "/posts/{slug}",
+            get(posts::get).put(posts::update).delete(posts::delete),
+        )
+        .route("/media", get(media::list))
+        .route("/media/{*path}", delete(media::delete))
+        .route("/users", get(users::list).post(users::create))
+        .route(
+            "/users/{name}",
+            axum::routing::patch(users::patch).delete(users::remove),
+        )
+        .route("/settings", get(users::settings).put(users::put_settings))
+        .route("/build", get(preview::status))
+        .layer(DefaultBodyLimit::max(extract::JSON_LIMIT))
+        .merge(uploads)
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), api_csrf))
+        .layer(middleware::from_fn(json_errors));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api", get(api_not_found))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route(
+            "/admin",
+            get(|| async { axum::response::Redirect::permanent("/admin/") }),
+        )
+        .route("/admin/", get(admin_ui::dashboard))
+        .nest("/admin", admin_ui::routes(upload_limit))
+        .fallback(preview::serve)
+        .layer(middleware::from_fn(security_headers))
+        .layer(sessions)
+        .layer(middleware::from_fn(timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), log_requests))
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("there is no such API route; see the API table in the README")
+}
+
+async fn api_method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method; see the API table in the README",
+    )
+}
+
+/// Ends requests that take longer than [`REQUEST_TIMEOUT`] with 503.
+async fn timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took longer than 30 seconds and was stopped",
+        )
+        .into_response(),
+    }
+}
+
+/// Unsafe API requests made with a session that has a CSRF token must
+/// repeat it in `X-CSRF-Token`; requests without a session need none
+/// (they cannot act as anyone).
+async fn api_csrf(
+    State(_state): State<AppState>,
+    session: tower_sessions::Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe {
+        let stored = match session::stored_csrf(&session).await {
+            Ok(stored) => stored,
+            Err(err) => return err.into_response(),
+        };
+        if let Some(stored) = stored {
+            let sent = request
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !crate::accounts::constant_time_eq(sent, &stored) {
+                return ApiError::forbidden(
+                    "missing or wrong CSRF token: send the `csrf_token` from login or GET /api/v1/me in an `X-CSRF-Token` header",
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Replaces non-JSON error bodies under /api (from the framework's own
+/// rejections) with the envelope.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            "the request body is larger than this route accepts",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not accept that method",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "this route does not accept that content type",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "there is no such API route"),
+        s if s.is_server_error() => (
+            "internal",
+            "something went wrong on the server; nothing was changed",
+        ),
+        _ => ("bad_request", "the request could not be understood"),
+    };
+    let mut replaced = ApiError::new(status, code, message).into_response();
+    if let Some(cause) = response.extensions().get::<InternalCause>() {
+        replaced.extensions_mut().insert(cause.clone());
+    }
+    replaced
+}
+
+/// Security headers for /admin and /api; `no-store` there too, so a
+/// shared machine's cache never holds an authenticated page.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let private = path == "/admin" || path.starts_with("/admin/") || path.starts_with("/api");
+    let mut response = next.run(request).await;
+    if private {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        );
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// One line per request: user, method, path (never the query, which may
+/// hold a reset token), status, milliseconds; the cause of a 5xx.
+async fn log_requests(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let user = LogUser::default();
+    request.extensions_mut().insert(user.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let status = response.status().as_u16();
+    state.log(&format!(
+        "{} {method} {path} {status} {ms:.1}ms",
+        user.get()
+    ));
+    if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
+        state.log(&format!("  error: {cause}"));
+    }
+    response
+}
+
+/// Options of [`serve`].
+pub struct ServeOptions {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// Also keep public/ current.
+    pub publish: bool,
+    /// Log sink.
+    pub log: state::Logger,
+}
+
+/// Runs the server until `shutdown` completes, then finishes the requests
+/// in flight. Builds the preview once before accepting requests.
+pub async fn serve(
+    config: crate::config::Config,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.bind))?;
+    let local = listener.local_addr()?;
+    let host = if local.ip().is_unspecified() {
+        format!("localhost:{}", local.port())
+    } else {
+        local.to_string()
+    };
+    let accounts = crate::accounts::AccountStore::open(&config.server.credentials)?;
+    let preview = preview::Preview::new(
+        &config.root,
+        format!("http://{host}/"),
+        options.publish,
+        options.log.clone(),
+    );
+    let state = AppState::new(
+        config,
+        accounts,
+        preview.clone(),
+        options.log.clone(),
+        local,
+    );
+    preview.rebuild().await;
+    (options.log)(&format!(
+        "quire is serving http://{host}/ (admin: http://{host}/admin/)"
+    ));
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("the server stopped with an error")?;
+    (options.log)("quire stopped");
+    Ok(())
+}

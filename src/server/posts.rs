@@ -1,0 +1,297 @@
+//! `/api/v1/posts`: list, create, read, update (with revisions), delete.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::may_change;
+use super::error::{ApiError, blocking};
+use super::extract::{JsonBody, if_match};
+use super::session::CurrentUser;
+use super::state::AppState;
+use crate::store::posts::{PostInput, StoredPost};
+
+/// Body of a create or update. On update, absent fields keep their value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostRequest {
+    /// Title (required on create).
+    pub title: Option<String>,
+    /// Markdown body.
+    pub body: Option<String>,
+    /// Tags.
+    pub tags: Option<Vec<String>>,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Draft flag.
+    pub draft: Option<bool>,
+    /// Date.
+    pub date: Option<String>,
+    /// Slug (create only).
+    pub slug: Option<String>,
+    /// Cover under media/.
+    pub cover: Option<String>,
+    /// Refused unless it names who the server would choose anyway.
+    pub author: Option<String>,
+}
+
+impl PostRequest {
+    /// The input for the store, with absent fields taken from `current`.
+    pub fn input(self, current: Option<&StoredPost>) -> PostInput {
+        PostInput {
+            title: self
+                .title
+                .or_else(|| current.map(|c| c.title.clone()))
+                .unwrap_or_default(),
+            body: self
+                .body
+                .or_else(|| current.map(|c| c.body.clone()))
+                .unwrap_or_default(),
+            tags: self
+                .tags
+                .or_else(|| current.map(|c| c.tags.clone()))
+                .unwrap_or_default(),
+            summary: self
+                .summary
+                .or_else(|| current.and_then(|c| c.summary.clone())),
+            draft: self.draft.or(current.map(|c| c.draft)).unwrap_or(false),
+            date: self.date.or_else(|| current.and_then(|c| c.date.clone())),
+            cover: self.cover.or_else(|| current.and_then(|c| c.cover.clone())),
+        }
+    }
+}
+
+/// Whether `user` may see `post` at all: drafts only for their owner and
+/// admins (others get 404, as if it did not exist).
+pub fn visible(user: &CurrentUser, post: &StoredPost) -> bool {
+    !post.draft || may_change(user, post.author.as_deref())
+}
+
+fn summary_json(post: &StoredPost) -> serde_json::Value {
+    json!({
+        "slug": post.slug,
+        "title": post.title,
+        "date": post.date,
+        "draft": post.draft,
+        "tags": post.tags,
+        "summary": post.summary,
+        "cover": post.cover,
+        "author": post.author,
+        "revision": post.revision,
+        "problem": post.problem,
+    })
+}
+
+fn etag(revision: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"\""))
+}
+
+/// `GET /api/v1/posts`.
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let posts = blocking(move || st.posts().list()).await??;
+    let posts: Vec<_> = posts
+        .iter()
+        .filter(|p| visible(&user, p))
+        .map(|p| {
+            let mut item = summary_json(p);
+            item["editable"] = json!(may_change(&user, p.author.as_deref()));
+            item
+        })
+        .collect();
+    Ok(Json(json!({ "posts": posts })).into_response())
+}
+
+/// Loads a post the user may see, or 404.
+pub async fn load_visible(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+) -> Result<StoredPost, ApiError> {
+    let st = state.clone();
+    let post = blocking(move || st.posts().get(&slug)).await??;
+    if visible(user, &post) {
+        Ok(post)
+    } else {
+        Err(ApiError::not_found(format!(
+            "there is no post `{}`",
+            post.slug
+        )))
+    }
+}
+
+fn check_author_field(request: &PostRequest, owner: Option<&str>) -> Result<(), ApiError> {
+    match &request.author {
+        Some(author) if Some(author.as_str()) != owner => Err(ApiError::forbidden(
+            "a post's author is set by the server: it is whoever created the post",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Creates a post owned by `user`; shared with the HTML editor.
+pub async fn create_post(
+    state: &AppState,
+    user: &CurrentUser,
+    request: PostRequest,
+) -> Result<StoredPost, ApiError> {
+    check_author_field(&request, Some(&user.username))?;
+    let slug = request.slug.clone();
+    let input = request.input(None);
+    let (st, author) = (state.clone(), user.username.clone());
+    let post = blocking(move || -> Result<StoredPost, ApiError> {
+        if let Ok(name) = crate::accounts::Username::parse(&author) {
+            crate::store::profiles::create_default(&st.config(), &name)
+                .map_err(ApiError::internal)?;
+        }
+        Ok(st
+            .posts()
+            .create(&input, slug.as_deref(), &author, Utc::now().fixed_offset())?)
+    })
+    .await??;
+    state.log(&format!("{} created post {}", user.username, post.slug));
+    Ok(post)
+}
+
+/// `POST /api/v1/posts`: 201 `{slug, revision}`.
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(request): JsonBody<PostRequest>,
+) -> Result<Response, ApiError> {
+    let post = create_post(&state, &user, request).await?;
+    let build = state.preview().rebuild().await;
+    let mut response = (
+        StatusCode::CREATED,
+        Json(json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() })),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag(&post.revision));
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{}", post.slug)) {
+        headers.insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `GET /api/v1/posts/{slug}`.
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let post = load_visible(&state, &user, slug).await?;
+    let mut body = summary_json(&post);
+    body["body"] = json!(post.body);
+    body["editable"] = json!(may_change(&user, post.author.as_deref()));
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(&post.revision));
+    Ok(response)
+}
+
+/// Updates a post at revision `expected` after the permission check;
+/// shared with the HTML editor.
+pub async fn update_post(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+    expected: String,
+    request: PostRequest,
+) -> Result<StoredPost, ApiError> {
+    let current = load_visible(state, user, slug.clone()).await?;
+    if !may_change(user, current.author.as_deref()) {
+        state.log(&format!(
+            "denied: {} may not edit post {}",
+            user.username, current.slug
+        ));
+        return Err(ApiError::forbidden(
+            "this post belongs to another author; only they or an admin may change it",
+        ));
+    }
+    check_author_field(&request, current.author.as_deref())?;
+    if request.slug.as_deref().is_some_and(|s| s != current.slug) {
+        return Err(ApiError::invalid(vec![
+            crate::store::document::FieldError::new(
+                "slug",
+                "a post's slug cannot be changed; create a new post instead",
+            ),
+        ]));
+    }
+    let input = request.input(Some(&current));
+    let st = state.clone();
+    let post = blocking(move || st.posts().update(&slug, &expected, &input)).await??;
+    state.log(&format!("{} saved post {}", user.username, post.slug));
+    Ok(post)
+}
+
+fn require_if_match(headers: &HeaderMap) -> Result<String, ApiError> {
+    if_match(headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "revision_required",
+            "send the revision you edited in an `If-Match` header (the `revision` or ETag from GET)",
+        )
+    })
+}
+
+/// `PUT /api/v1/posts/{slug}`: 200 with the new revision; 412 when stale,
+/// 428 without If-Match, 403 for other people's posts.
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<PostRequest>,
+) -> Result<Response, ApiError> {
+    let expected = require_if_match(&headers)?;
+    let post = update_post(&state, &user, slug, expected, request).await?;
+    let build = state.preview().rebuild().await;
+    let mut response =
+        Json(json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() }))
+            .into_response();
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(&post.revision));
+    Ok(response)
+}
+
+/// Deletes a post after the permission check; shared with the HTML UI.
+pub async fn delete_post(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+    expected: Option<String>,
+) -> Result<(), ApiError> {
+    let current = load_visible(state, user, slug.clone()).await?;
+    if !may_change(user, current.author.as_deref()) {
+        state.log(&format!(
+            "denied: {} may not delete post {}",
+            user.username, current.slug
+        ));
+        return Err(ApiError::forbidden(
+            "this post belongs to another author; only they or an admin may delete it",
+        ));
+    }
+    let st = state.clone();
+    blocking(move || st.posts().delete(&slug, expected.as_deref())).await??;
+    state.log(&format!("{} deleted post {}", user.username, current.slug));
+    Ok(())
+}
+
+/// `DELETE /api/v1/posts/{slug}`: 204 (the file goes to .quire/trash/).
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    delete_post(&state, &user, slug, if_match(&headers)).await?;
+    state.preview().rebuild().await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,338 @@
+//! The logged-in user's own account (`/api/v1/me…`), the admin's user
+//! management (`/api/v1/users…`) and site settings (`/api/v1/settings`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::user_json;
+use super::error::{ApiError, blocking};
+use super::extract::JsonBody;
+use super::session::{CurrentUser, establish};
+use super::state::AppState;
+use crate::accounts::{Role, UserChange, Username};
+use crate::store::profiles::{Profile, ProfileChange};
+use crate::store::settings::SiteSettings;
+
+fn require_admin(state: &AppState, user: &CurrentUser) -> Result<(), ApiError> {
+    if user.is_admin() {
+        Ok(())
+    } else {
+        state.log(&format!("denied: {} is not an admin", user.username));
+        Err(ApiError::forbidden(
+            "only admins may manage users and site settings",
+        ))
+    }
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+    let profile = own_profile(&state, &user).await?;
+    Ok(Json(json!({
+        "username": user.username,
+        "role": user.role,
+        "display_name": profile.display_name,
+        "bio": profile.bio,
+        "avatar": profile.avatar,
+        "csrf_token": user.csrf,
+    }))
+    .into_response())
+}
+
+/// The user's public profile.
+pub async fn own_profile(state: &AppState, user: &CurrentUser) -> Result<Profile, ApiError> {
+    let name = Username::parse(&user.username)?;
+    let st = state.clone();
+    blocking(move || crate::store::profiles::read(&st.config(), &name)).await
+}
+
+/// Body of a profile change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileRequest {
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Markdown bio.
+    pub bio: Option<String>,
+}
+
+/// Saves the user's profile; shared with the HTML UI.
+pub async fn save_profile(
+    state: &AppState,
+    user: &CurrentUser,
+    request: ProfileRequest,
+) -> Result<Profile, ApiError> {
+    let name = Username::parse(&user.username)?;
+    let st = state.clone();
+    let profile = blocking(move || {
+        crate::store::profiles::update(
+            &st.config(),
+            &name,
+            &ProfileChange {
+                display_name: request.display_name,
+                bio: request.bio,
+                avatar: None,
+            },
+        )
+    })
+    .await??;
+    state.preview().rebuild().await;
+    Ok(profile)
+}
+
+/// `PUT /api/v1/me/profile`.
+pub async fn profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(request): JsonBody<ProfileRequest>,
+) -> Result<Response, ApiError> {
+    let profile = save_profile(&state, &user, request).await?;
+    Ok(Json(json!(profile)).into_response())
+}
+
+/// Body of a password change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    /// The password now.
+    pub current_password: String,
+    /// The new one.
+    pub new_password: String,
+}
+
+/// Changes the user's own password after checking the current one; every
+/// other session of theirs ends, this one continues with a new id.
+pub async fn change_password(
+    state: &AppState,
+    user: &CurrentUser,
+    request: PasswordRequest,
+) -> Result<(), ApiError> {
+    let st = state.clone();
+    let name = user.username.clone();
+    let current = request.current_password;
+    let verified = blocking(move || st.accounts().authenticate(&name, &current)).await??;
+    if verified.is_none() {
+        return Err(ApiError::invalid(vec![
+            crate::store::document::FieldError::new(
+                "current_password",
+                "the current password is wrong",
+            ),
+        ]));
+    }
+    let st = state.clone();
+    let name = user.username.clone();
+    let info = blocking(move || {
+        st.accounts().change(
+            &name,
+            &UserChange {
+                password: Some(request.new_password),
+                ..UserChange::default()
+            },
+        )
+    })
+    .await??;
+    establish(&user.session, &info).await?;
+    state.log(&format!("{} changed their password", user.username));
+    Ok(())
+}
+
+/// `PUT /api/v1/me/password`: 204.
+pub async fn password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    JsonBody(request): JsonBody<PasswordRequest>,
+) -> Result<Response, ApiError> {
+    change_password(&state, &user, request).await?;
+    let csrf = crate::server::session::csrf_token(&user.session).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&csrf) {
+        // The session was renewed: scripts need the new token.
+        response.headers_mut().insert("x-csrf-token", value);
+    }
+    Ok(response)
+}
+
+/// `GET /api/v1/users` (admin).
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+    require_admin(&state, &user)?;
+    let st = state.clone();
+    let users = blocking(move || st.accounts().list()).await??;
+    let users: Vec<_> = users.iter().map(|u| user_json(&state, u)).collect();
+    Ok(Json(json!({ "users": users })).into_response())
+}
+
+/// Body of a user creation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Username.
+    pub username: String,
+    /// `author` or `admin`.
+    pub role: Role,
+    /// First password.
+    pub password: String,
+}
+
+/// Creates a user; shared with the HTML UI.
+pub async fn create_user(
+    state: &AppState,
+    admin: &CurrentUser,
+    body: NewUser,
+) -> Result<(), ApiError> {
+    require_admin(state, admin)?;
+    let username = Username::parse(&body.username)?;
+    let st = state.clone();
+    let name = username.clone();
+    blocking(move || -> Result<(), ApiError> {
+        st.accounts().add(&name, body.role, &body.password)?;
+        crate::store::profiles::create_default(&st.config(), &name).map_err(ApiError::internal)?;
+        Ok(())
+    })
+    .await??;
+    state.log(&format!("{} created user {username}", admin.username));
+    state.preview().rebuild().await;
+    Ok(())
+}
+
+/// `POST /api/v1/users` (admin): 201.
+pub async fn create(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    JsonBody(body): JsonBody<NewUser>,
+) -> Result<Response, ApiError> {
+    let name = body.username.clone();
+    create_user(&state, &admin, body).await?;
+    let st = state.clone();
+    let info = blocking(move || st.accounts().get(&name))
+        .await??
+        .ok_or_else(|| ApiError::internal("the new user vanished"))?;
+    Ok((StatusCode::CREATED, Json(user_json(&state, &info))).into_response())
+}
+
+/// Body of a user change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// New role.
+    pub role: Option<Role>,
+    /// Disable or enable.
+    pub disabled: Option<bool>,
+    /// New password.
+    pub password: Option<String>,
+}
+
+/// Changes a user (ending their sessions); shared with the HTML UI.
+pub async fn patch_user(
+    state: &AppState,
+    admin: &CurrentUser,
+    name: String,
+    patch: UserPatch,
+) -> Result<crate::accounts::UserInfo, ApiError> {
+    require_admin(state, admin)?;
+    let st = state.clone();
+    let target = name.clone();
+    let info = blocking(move || {
+        st.accounts().change(
+            &target,
+            &UserChange {
+                role: patch.role,
+                disabled: patch.disabled,
+                password: patch.password,
+            },
+        )
+    })
+    .await??;
+    state.log(&format!("{} changed user {name}", admin.username));
+    Ok(info)
+}
+
+/// `PATCH /api/v1/users/{name}` (admin).
+pub async fn patch(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    Path(name): Path<String>,
+    JsonBody(patch): JsonBody<UserPatch>,
+) -> Result<Response, ApiError> {
+    let info = patch_user(&state, &admin, name, patch).await?;
+    Ok(Json(user_json(&state, &info)).into_response())
+}
+
+/// Removes a user; shared with the HTML UI.
+pub async fn remove_user(
+    state: &AppState,
+    admin: &CurrentUser,
+    name: String,
+) -> Result<(), ApiError> {
+    require_admin(state, admin)?;
+    let st = state.clone();
+    let target = name.clone();
+    blocking(move || st.accounts().remove(&target)).await??;
+    state.log(&format!("{} removed user {name}", admin.username));
+    Ok(())
+}
+
+/// `DELETE /api/v1/users/{name}` (admin): 204; their posts keep their author.
+pub async fn remove(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    remove_user(&state, &admin, name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/settings` (admin).
+pub async fn settings(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &admin)?;
+    Ok(Json(json!(SiteSettings::of(&state.config()))).into_response())
+}
+
+/// Saves site settings; shared with the HTML UI.
+pub async fn save_settings(
+    state: &AppState,
+    admin: &CurrentUser,
+    settings: SiteSettings,
+) -> Result<SiteSettings, ApiError> {
+    require_admin(state, admin)?;
+    let st = state.clone();
+    let config = blocking(move || crate::store::settings::save(&st.config(), &settings)).await??;
+    let saved = SiteSettings::of(&config);
+    state.set_config(config);
+    state.log(&format!("{} changed the site settings", admin.username));
+    state.preview().rebuild().await;
+    Ok(saved)
+}
+
+/// `PUT /api/v1/settings` (admin).
+pub async fn put_settings(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    JsonBody(settings): JsonBody<SiteSettingsRequest>,
+) -> Result<Response, ApiError> {
+    let current = SiteSettings::of(&state.config());
+    let settings = SiteSettings {
+        title: settings.title.unwrap_or(current.title),
+        description: settings.description.unwrap_or(current.description),
+        posts_per_page: settings.posts_per_page.unwrap_or(current.posts_per_page),
+    };
+    let saved = save_settings(&state, &admin, settings).await?;
+    Ok(Json(json!(saved)).into_response())
+}
+
+/// Body of a settings change; absent fields stay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettingsRequest {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Posts per page.
+    pub posts_per_page: Option<usize>,
+}

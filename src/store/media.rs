@@ -1,0 +1,617 @@
+//! Uploaded images: checked by decoding, stripped of metadata, stored
+//! under a server-chosen name, with the uploader recorded.
+//!
+//! The type comes from the bytes alone (JPEG, PNG, GIF, WebP; SVG and
+//! everything else refused), the header is checked against the pixel limits
+//! before any pixel is decoded, and the whole image is then decoded under
+//! the memory limit, so a truncated or hostile file never reaches media/.
+//! Stored originals lose EXIF, XMP, IPTC and text chunks (GPS included);
+//! when EXIF said to rotate, the rotation is applied to the pixels first.
+//! Who uploaded what is kept in `.quire/media.toml`, beside the credentials.
+
+use std::collections::BTreeMap;
+use std::io::{self, Cursor};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use image::metadata::Orientation;
+use image::{ImageDecoder as _, ImageFormat, ImageReader};
+use serde::{Deserialize, Serialize};
+
+use crate::build::images::process::{self, Pixels};
+use crate::build::images::{OutFormat, check_pixels, describe_error, limits};
+use crate::build::page::Slug;
+use crate::config::{Config, ImageSettings};
+use crate::fsx::Durability;
+
+/// Longest side of a stored avatar.
+pub const AVATAR_SIZE: u32 = 480;
+
+/// Why an upload or a media operation failed; each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// Over the byte limit (413).
+    #[error("the file is larger than the upload limit of {limit_mib} MiB (server.max_upload_mib)")]
+    TooLarge {
+        /// The limit.
+        limit_mib: u64,
+    },
+    /// Not a supported raster image (415).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A supported type that does not decode, or is over a limit (422).
+    #[error("{0}")]
+    Undecodable(String),
+    /// Not a path of a file in media/ (400).
+    #[error(
+        "`{0}` is not a media path: use the `path` an upload returned, such as `uploads/2026/05/photo-1a2b3c.jpg`"
+    )]
+    InvalidPath(String),
+    /// No such file (404).
+    #[error("there is no media file `{0}`")]
+    NotFound(String),
+    /// Posts still show it (409).
+    #[error("`{path}` is used by {}; remove it from them first", .users.join(", "))]
+    InUse {
+        /// The file.
+        path: String,
+        /// Files that refer to it.
+        users: Vec<String>,
+    },
+    /// Disk trouble (500).
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: io::Error,
+    },
+}
+
+/// A stored upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stored {
+    /// Path relative to media/, the id in the API.
+    pub path: String,
+    /// Width in pixels (upright).
+    pub width: u32,
+    /// Height in pixels (upright).
+    pub height: u32,
+}
+
+/// One file of the media library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaItem {
+    /// Path relative to media/.
+    pub path: String,
+    /// Site URL of the original.
+    pub url: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Width, for images.
+    pub width: Option<u32>,
+    /// Height, for images.
+    pub height: Option<u32>,
+    /// Who uploaded it (none for files put there by hand).
+    pub uploader: Option<String>,
+    /// When.
+    pub uploaded: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Owners {
+    #[serde(default)]
+    files: BTreeMap<String, Owner>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Owner {
+    uploader: String,
+    uploaded: String,
+}
+
+/// media/ plus the ownership records.
+#[derive(Debug)]
+pub struct MediaStore {
+    media_dir: PathBuf,
+    content_dir: PathBuf,
+    owners_file: PathBuf,
+    trash: PathBuf,
+    settings: ImageSettings,
+    max_upload: u64,
+    lock: Mutex<()>,
+}
+
+/// A checked upload, ready to store.
+struct Accepted {
+    bytes: Vec<u8>,
+    extension: &'static str,
+    width: u32,
+    height: u32,
+}
+
+impl MediaStore {
+    /// The media of `config`'s site.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            media_dir: config.media_dir(),
+            content_dir: config.content_dir(),
+            owners_file: config.root.join(".quire/media.toml"),
+            trash: config.root.join(".quire/trash/media"),
+            settings: config.images.clone(),
+            max_upload: config.server.max_upload,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// The upload size limit in bytes.
+    pub fn max_upload(&self) -> u64 {
+        self.max_upload
+    }
+
+    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Checks and stores an upload as `uploads/YYYY/MM/<name>-<random>.<ext>`.
+    pub fn upload(
+        &self,
+        bytes: &[u8],
+        original_name: Option<&str>,
+        uploader: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Stored, MediaError> {
+        let accepted = self.accept(bytes)?;
+        let stem = original_name
+            .map(|n| {
+                Path::new(n)
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("")
+            })
+            .and_then(Slug::from_title)
+            .map_or_else(|| "image".to_string(), |s| truncate(s.as_str(), 40));
+        let folder = format!("uploads/{}", now.format("%Y/%m"));
+        self.store(&folder, &stem, &accepted, uploader, now)
+    }
+
+    /// Checks an avatar, scales it to fit 480×480 and stores it under
+    /// `avatars/`.
+    pub fn upload_avatar(
+        &self,
+        bytes: &[u8],
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Stored, MediaError> {
+        let accepted = self.accept(bytes)?;
+        let pixels = process::decode_bytes(&accepted.bytes, &self.settings)
+            .map_err(MediaError::Undecodable)?;
+        let scale = f64::from(AVATAR_SIZE) / f64::from(pixels.width.max(pixels.height));
+        let pixels = if scale < 1.0 {
+            let width = ((f64::from(pixels.width) * scale).round() as u32).max(1);
+            let height = ((f64::from(pixels.height) * scale).round() as u32).max(1);
+            let mut resizer = fast_image_resize::Resizer::new();
+            process::resize(
+                &pixels,
+                width,
+                height,
+                crate::build::images::Crop::Fit,
+                &mut resizer,
+            )
+            .map_err(MediaError::Undecodable)?
+        } else {
+            pixels
+        };
+        let accepted = self.encode(&pixels)?;
+        self.store("avatars", username, &accepted, username, now)
+    }
+
+    /// Re-encodes pixels as JPEG (PNG with transparency) at high quality.
+    fn encode(&self, pixels: &Pixels) -> Result<Accepted, MediaError> {
+        let mut settings = self.settings.clone();
+        settings.jpeg_quality = 92;
+        let (format, extension) = if pixels.alpha {
+            (OutFormat::Png, "png")
+        } else {
+            (OutFormat::Jpeg, "jpg")
+        };
+        let bytes = process::encode(pixels, format, &settings).map_err(MediaError::Undecodable)?;
+        Ok(Accepted {
+            bytes,
+            extension,
+            width: pixels.width,
+            height: pixels.height,
+        })
+    }
+
+    fn store(
+        &self,
+        folder: &str,
+        stem: &str,
+        accepted: &Accepted,
+        uploader: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Stored, MediaError> {
+        let dir = self.media_dir.join(folder);
+        let io_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| MediaError::Io { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let _guard = self.guard();
+        let mut owners = self.read_owners();
+        loop {
+            let random = &crate::accounts::random_token()[..8];
+            let rel = format!("{folder}/{stem}-{random}.{}", accepted.extension);
+            let path = self.media_dir.join(&rel);
+            match crate::fsx::create_new_atomic(&path, &accepted.bytes) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(source) => return Err(MediaError::Io { path, source }),
+            }
+            owners.files.insert(
+                rel.clone(),
+                Owner {
+                    uploader: uploader.to_string(),
+                    uploaded: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                },
+            );
+            if let Err(err) = self.write_owners(&owners) {
+                let _ = std::fs::remove_file(&path);
+                return Err(err);
+            }
+            return Ok(Stored {
+                path: rel,
+                width: accepted.width,
+                height: accepted.height,
+            });
+        }
+    }
+
+    fn read_owners(&self) -> Owners {
+        std::fs::read_to_string(&self.owners_file)
+            .ok()
+            .and_then(|text| toml::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    fn write_owners(&self, owners: &Owners) -> Result<(), MediaError> {
+        let io_err = |source| MediaError::Io {
+            path: self.owners_file.clone(),
+            source,
+        };
+        let text = toml::to_string(owners).map_err(|e| io_err(io::Error::other(e)))?;
+        if let Some(parent) = self.owners_file.parent() {
+            std::fs::create_dir_all(parent).map_err(io_err)?;
+        }
+        crate::fsx::atomic_write(&self.owners_file, text.as_bytes(), Durability::Synced)
+            .map_err(io_err)
+    }
+
+    /// Decides whether `bytes` may be stored, and in which form.
+    fn accept(&self, bytes: &[u8]) -> Result<Accepted, MediaError> {
+        if bytes.len() as u64 > self.max_upload {
+            return Err(MediaError::TooLarge {
+                limit_mib: self.max_upload / (1024 * 1024),
+            });
+        }
+        let format = sniff(bytes)?;
+        let settings = &self.settings;
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+        reader.limits(limits(settings));
+        let damaged = |err: image::ImageError| {
+            MediaError::Undecodable(format!(
+                "the image cannot be decoded: {}",
+                describe_error(&err, settings)
+            ))
+        };
+        let mut decoder = reader.into_decoder().map_err(damaged)?;
+        let (width, height) = decoder.dimensions();
+        check_pixels(width, height, settings).map_err(MediaError::Undecodable)?;
+        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+        // Decode every pixel: a file that fails here would fail the build.
+        let decoded = image::DynamicImage::from_decoder(decoder).map_err(damaged)?;
+        drop(decoded);
+        if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+            return Err(MediaError::Undecodable(
+                "the JPEG file is truncated: its end marker is missing; upload the whole file"
+                    .into(),
+            ));
+        }
+        if orientation != Orientation::NoTransforms && format != ImageFormat::Gif {
+            let pixels = process::decode_bytes(bytes, settings).map_err(MediaError::Undecodable)?;
+            return self.encode(&pixels);
+        }
+        let (bytes, extension) = match format {
+            ImageFormat::Jpeg => (strip_jpeg(bytes), "jpg"),
+            ImageFormat::Png => (strip_png(bytes), "png"),
+            ImageFormat::WebP => (strip_webp(bytes), "webp"),
+            _ => (Some(bytes.to_vec()), "gif"),
+        };
+        let bytes = bytes.ok_or_else(|| {
+            MediaError::Undecodable("the file's structure is damaged; export it again".into())
+        })?;
+        Ok(Accepted {
+            bytes,
+            extension,
+            width,
+            height,
+        })
+    }
+
+    /// Every file under media/ (hidden files left out), by path.
+    pub fn list(&self) -> Vec<MediaItem> {
+        let owners = self.read_owners();
+        let mut items: Vec<MediaItem> = walkdir::WalkDir::new(&self.media_dir)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|entry| {
+                let rel = entry.path().strip_prefix(&self.media_dir).ok()?;
+                let rel = crate::build::load::slash_path(rel);
+                let meta = entry.metadata().ok()?;
+                let dimensions = image::image_dimensions(entry.path()).ok();
+                let owner = owners.files.get(&rel);
+                Some(MediaItem {
+                    url: format!("/media/{}", crate::build::images::encode_url_path(&rel)),
+                    bytes: meta.len(),
+                    width: dimensions.map(|d| d.0),
+                    height: dimensions.map(|d| d.1),
+                    uploader: owner.map(|o| o.uploader.clone()),
+                    uploaded: owner.map(|o| o.uploaded.clone()),
+                    path: rel,
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            b.uploaded
+                .cmp(&a.uploaded)
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        items
+    }
+
+    /// Checks a media path from a request: relative, no `..`, no NUL, an
+    /// existing regular file inside media/ (symlinks are not followed).
+    pub fn resolve(&self, path: &str) -> Result<String, MediaError> {
+        let invalid = || MediaError::InvalidPath(path.escape_default().to_string());
+        let trimmed = path.strip_prefix("/media/").unwrap_or(path);
+        if trimmed.contains('\0') || trimmed.contains('\\') {
+            return Err(invalid());
+        }
+        let rel = crate::fsx::check_relative(trimmed).map_err(|_| invalid())?;
+        if rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+        {
+            return Err(invalid());
+        }
+        let full = self.media_dir.join(&rel);
+        match std::fs::symlink_metadata(&full) {
+            Ok(meta) if meta.is_file() && crate::fsx::resolves_inside(&self.media_dir, &full) => {
+                Ok(crate::build::load::slash_path(&rel))
+            }
+            _ => Err(MediaError::NotFound(trimmed.escape_default().to_string())),
+        }
+    }
+
+    /// Who uploaded `path` (a resolved path).
+    pub fn uploader(&self, path: &str) -> Option<String> {
+        self.read_owners()
+            .files
+            .get(path)
+            .map(|o| o.uploader.clone())
+    }
+
+    /// Moves a media file to the trash, unless a post or profile uses it.
+    pub fn delete(&self, path: &str) -> Result<(), MediaError> {
+        let path = self.resolve(path)?;
+        let users = self.used_by(&path);
+        if !users.is_empty() {
+            return Err(MediaError::InUse { path, users });
+        }
+        let _guard = self.guard();
+        let source = self.media_dir.join(&path);
+        let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let target = self.trash.join(format!("{stamp}")).join(&path);
+        let io_err = |source| MediaError::Io {
+            path: PathBuf::from("media").join(&path),
+            source,
+        };
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(io_err)?;
+        }
+        std::fs::rename(&source, &target).map_err(io_err)?;
+        let mut owners = self.read_owners();
+        if owners.files.remove(&path).is_some() {
+            self.write_owners(&owners)?;
+        }
+        Ok(())
+    }
+
+    /// Content files that mention `path` (covers, avatars, Markdown images).
+    fn used_by(&self, path: &str) -> Vec<String> {
+        walkdir::WalkDir::new(&self.content_dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md"))
+            .filter(|e| {
+                std::fs::read_to_string(e.path()).is_ok_and(|text| {
+                    text.contains(path)
+                        || text.contains(&crate::build::images::encode_url_path(path))
+                })
+            })
+            .filter_map(|e| {
+                let rel = e.path().strip_prefix(self.content_dir.parent()?).ok()?;
+                Some(crate::build::load::slash_path(rel))
+            })
+            .collect()
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let mut text: String = text.chars().take(max).collect();
+    while text.ends_with('-') {
+        text.pop();
+    }
+    text
+}
+
+/// The image type from the first bytes; anything else is refused with a
+/// message that says what the file seems to be.
+fn sniff(bytes: &[u8]) -> Result<ImageFormat, MediaError> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(ImageFormat::Jpeg);
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Ok(ImageFormat::Png);
+    }
+    if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        return Ok(ImageFormat::Gif);
+    }
+    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Ok(ImageFormat::WebP);
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    let what = if head.contains("<svg") {
+        "an SVG image; SVG can carry scripts, so it is refused: export it as PNG"
+    } else if head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || head.starts_with('<')
+    {
+        "an HTML or XML document, not an image"
+    } else if bytes.is_empty() {
+        "an empty file"
+    } else {
+        "not a JPEG, PNG, GIF or WebP image"
+    };
+    Err(MediaError::Unsupported(format!(
+        "only JPEG, PNG, GIF and WebP images can be uploaded; this file is {what}"
+    )))
+}
+
+/// True when an end-of-image marker follows the first start-of-scan: the
+/// decoder fills a truncated scan with grey instead of failing.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let Some(sos) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// JPEG without APP1 (EXIF, XMP), APP13 (IPTC) and comments; the colour
+/// profile (APP2) and the image data stay as they are.
+fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..2]);
+    let mut i = 2;
+    loop {
+        if i + 4 > bytes.len() || bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        let end = i + 2 + len;
+        if len < 2 || end > bytes.len() {
+            return None;
+        }
+        if marker == 0xDA {
+            // Start of scan: everything from here is image data.
+            out.extend_from_slice(&bytes[i..]);
+            return Some(out);
+        }
+        if !matches!(marker, 0xE1 | 0xED | 0xFE) {
+            out.extend_from_slice(&bytes[i..end]);
+        }
+        i = end;
+    }
+}
+
+/// PNG without eXIf and text chunks.
+fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = bytes[..8].to_vec();
+    let mut i = 8;
+    while i + 12 <= bytes.len() {
+        let len = usize::try_from(u32::from_be_bytes(bytes[i..i + 4].try_into().ok()?)).ok()?;
+        let end = i.checked_add(12)?.checked_add(len)?;
+        if end > bytes.len() {
+            return None;
+        }
+        let kind = &bytes[i + 4..i + 8];
+        if !matches!(kind, b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME") {
+            out.extend_from_slice(&bytes[i..end]);
+        }
+        i = end;
+        if kind == b"IEND" {
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// WebP without EXIF and XMP chunks (and their VP8X flags).
+fn strip_webp(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = bytes[..12].to_vec();
+    let mut i = 12;
+    while i + 8 <= bytes.len() {
+        let len = usize::try_from(u32::from_le_bytes(bytes[i + 4..i + 8].try_into().ok()?)).ok()?;
+        let end = (i + 8).checked_add(len + (len & 1))?.min(bytes.len());
+        let kind = &bytes[i..i + 4];
+        if kind == b"VP8X" && end - i >= 9 {
+            let mut chunk = bytes[i..end].to_vec();
+            chunk[8] &= !(0x08 | 0x04);
+            out.extend_from_slice(&chunk);
+        } else if !matches!(kind, b"EXIF" | b"XMP ") {
+            out.extend_from_slice(&bytes[i..end]);
+        }
+        i = end;
+    }
+    let riff_len = u32::try_from(out.len() - 8).ok()?;
+    out[4..8].copy_from_slice(&riff_len.to_le_bytes());
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_refuses_svg_and_html() {
+        let svg = sniff(b"<?xml version=\"1.0\"?><svg onload=\"alert(1)\"/>").unwrap_err();
+        assert!(svg.to_string().contains("SVG"), "{svg}");
+        let html = sniff(b"<!DOCTYPE html><p>hi").unwrap_err();
+        assert!(html.to_string().contains("HTML"), "{html}");
+        assert_eq!(sniff(b"GIF89a....").unwrap(), ImageFormat::Gif);
+    }
+
+    #[test]
+    fn jpeg_strip_drops_app1_and_comments() {
+        // SOI, APP1 "Exif", COM, DQT-ish segment, SOS + data, EOI.
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend([0xFF, 0xE1, 0x00, 0x08]);
+        jpeg.extend(b"Exif\0\0");
+        jpeg.extend([0xFF, 0xFE, 0x00, 0x05, b'g', b'p', b's']);
+        jpeg.extend([0xFF, 0xDB, 0x00, 0x03, 0x01]);
+        jpeg.extend([0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9]);
+        let stripped = strip_jpeg(&jpeg).unwrap();
+        assert_eq!(
+            stripped,
+            [
+                0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x03, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF,
+                0xD9
+            ]
+        );
+        assert!(jpeg_is_complete(&stripped));
+        assert!(!jpeg_is_complete(&stripped[..stripped.len() - 2]));
+    }
+}
