@@ -16,5 +16,7 @@ mod build_output;
 mod build_writes;
 /// `init`, `new post`, `check`, `--json` and exit codes.
 mod cli;
+/// The authoring server's JSON API over a real socket.
+mod server_api;
 /// Architecture invariants, checked on the source tree.
 mod tidy;

@@ -96,30 +96,70 @@ impl FieldError {
     }
 }
 
+/// The site's media, for checking the images a body shows.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaCheck<'a> {
+    /// media/.
+    pub dir: &'a std::path::Path,
+    /// Limits and sizes.
+    pub settings: &'a crate::config::ImageSettings,
+}
+
 /// Parses `text` exactly as the build will read the file `rel_path`, so a
-/// save through the server can never break the site build. Problems in the
-/// body are given with their line in the body.
+/// save through the server can never break the site build. Images under
+/// /media/ that the body shows are probed (only those), so a missing or
+/// broken image is refused too. Problems in the body are given with their
+/// line in the body.
 pub fn check_as_build(
     rel_path: &str,
     text: &str,
     raw_html: crate::config::RawHtml,
+    media: MediaCheck<'_>,
 ) -> Vec<FieldError> {
+    use crate::build::parse::markdown::{LinkKind, MarkdownOptions, MediaContext};
     let file = crate::build::load::SourceFile {
         rel_path: std::path::PathBuf::from(rel_path),
         text: text.to_string(),
     };
-    let options = crate::build::parse::markdown::MarkdownOptions {
+    let plain = MarkdownOptions {
         raw_html,
         base_path: "/",
         media: None,
     };
+    let (page, mut problems) = crate::build::parse::parse_file(&file, &plain);
+    if let Some(page) = page {
+        let assets: Vec<crate::build::load::AssetFile> = page
+            .links
+            .iter()
+            .filter(|l| l.kind == LinkKind::Image)
+            .filter_map(|l| l.url.strip_prefix("/media/"))
+            .filter_map(|rel| {
+                let rel =
+                    crate::build::parse::markdown::percent_decode(rel.split(['?', '#']).next()?);
+                let safe = crate::fsx::check_relative(&rel).ok()?;
+                Some(crate::build::load::AssetFile {
+                    out_path: format!("media/{rel}"),
+                    source: media.dir.join(safe),
+                })
+            })
+            .filter(|asset| asset.source.is_file())
+            .collect();
+        let index = crate::build::images::probe(&assets, media.settings);
+        let options = MarkdownOptions {
+            media: Some(MediaContext {
+                index: &index,
+                settings: media.settings,
+            }),
+            ..plain
+        };
+        problems = crate::build::parse::parse_file(&file, &options).1;
+    }
     // Lines before the body: the opening fence, the fields, the closing
     // fence and the blank line `render` writes.
     let body_start = text
         .match_indices("\n---\n")
         .next()
         .map_or(0, |(i, _)| text[..i].lines().count() + 2);
-    let (_, problems) = crate::build::parse::parse_file(&file, &options);
     problems
         .into_iter()
         .filter(|d| d.severity == crate::diagnostic::Severity::Error)

@@ -450,6 +450,8 @@ impl MediaStore {
                 let rel = e.path().strip_prefix(self.content_dir.parent()?).ok()?;
                 Some(crate::build::load::slash_path(rel))
             })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect()
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::document::{Document, FieldError, check_as_build, revision};
+use super::document::{Document, FieldError, MediaCheck, check_as_build, revision};
 use crate::build::page::Slug;
 use crate::build::parse::front_matter::parse_date;
 use crate::fsx::Durability;
@@ -187,6 +187,7 @@ pub struct PostStore {
     media_dir: PathBuf,
     trash: PathBuf,
     options_raw_html: crate::config::RawHtml,
+    images: crate::config::ImageSettings,
     lock: Mutex<()>,
 }
 
@@ -198,6 +199,7 @@ impl PostStore {
             media_dir: config.media_dir(),
             trash: config.root.join(".quire/trash/posts"),
             options_raw_html: config.raw_html,
+            images: config.images.clone(),
             lock: Mutex::new(()),
         }
     }
@@ -465,7 +467,11 @@ impl PostStore {
         let text = doc.render();
         if errors.is_empty() {
             let rel = format!("content/posts/{slug}.md");
-            errors.extend(check_as_build(&rel, &text, self.options_raw_html));
+            let media = MediaCheck {
+                dir: &self.media_dir,
+                settings: &self.images,
+            };
+            errors.extend(check_as_build(&rel, &text, self.options_raw_html, media));
         }
         if errors.is_empty() {
             Ok(text)

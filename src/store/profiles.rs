@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::document::{Document, FieldError, check_as_build};
+use super::document::{Document, FieldError, MediaCheck, check_as_build};
 use crate::accounts::Username;
 use crate::config::Config;
 use crate::fsx::Durability;
@@ -144,18 +144,26 @@ pub fn update(
     if errors.is_empty() {
         let rel = format!("content/authors/{username}.md");
         errors.extend(
-            check_as_build(&rel, &text, config.raw_html)
-                .into_iter()
-                .map(|e| {
-                    if e.field == "body" {
-                        FieldError {
-                            field: "bio".into(),
-                            ..e
-                        }
-                    } else {
-                        e
+            check_as_build(
+                &rel,
+                &text,
+                config.raw_html,
+                MediaCheck {
+                    dir: &config.media_dir(),
+                    settings: &config.images,
+                },
+            )
+            .into_iter()
+            .map(|e| {
+                if e.field == "body" {
+                    FieldError {
+                        field: "bio".into(),
+                        ..e
                     }
-                }),
+                } else {
+                    e
+                }
+            }),
         );
     }
     if !errors.is_empty() {

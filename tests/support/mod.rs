@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
 
+use image::{ImageEncoder, RgbImage};
+
+pub mod server;
+
 /// The repository root (the example site, and the source of the default theme).
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -207,4 +211,46 @@ pub fn assert_build_fails(change: impl FnOnce(&Site), expected: &str) {
         .filter(|e| e.file_name().to_string_lossy().contains("quire-staging"))
         .collect();
     assert!(leftovers.is_empty(), "staging folder left behind");
+}
+
+/// A JPEG, left half red and right half blue, with an optional EXIF
+/// orientation (and an empty GPS block, to check that metadata is dropped).
+pub fn jpeg(width: u32, height: u32, orientation: Option<u16>) -> Vec<u8> {
+    let img = RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
+            image::Rgb([220, 20, 20])
+        } else {
+            image::Rgb([20, 20, 220])
+        }
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .write_image(img.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let Some(orientation) = orientation else {
+        return out;
+    };
+    // APP1 "Exif": little-endian TIFF with one IFD holding Orientation and a GPS IFD pointer.
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&u32::from(orientation).to_le_bytes());
+    tiff.extend_from_slice(&0x8825u16.to_le_bytes()); // GPSInfo
+    tiff.extend_from_slice(&4u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&38u32.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&0u16.to_le_bytes()); // empty GPS IFD
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    with_exif.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    with_exif.extend_from_slice(&app1);
+    with_exif.extend_from_slice(&out[2..]);
+    with_exif
 }

@@ -679,7 +679,8 @@ pub fn plain_text(html: &str, max_chars: usize) -> String {
 }
 
 /// Decodes `%XX` escapes (as in `/media/my%20photo.jpg`); invalid ones stay.
-pub(crate) fn percent_decode(text: &str) -> String {
+/// Decodes `%XX` escapes (invalid ones are kept as written).
+pub fn percent_decode(text: &str) -> String {
     if !text.contains('%') {
         return text.to_string();
     }

@@ -1,0 +1,355 @@
+//! A running `quire serve` on a fixture site, and an HTTP client that keeps
+//! cookies, for API tests over a real socket.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::Site;
+
+/// Passwords of the test users (long enough, not common).
+pub const ADMIN_PASSWORD: &str = "admin pass phrase 1";
+pub const BOB_PASSWORD: &str = "bob pass phrase 22";
+pub const CAROL_PASSWORD: &str = "carol pass phrase 333";
+
+/// `quire serve --bind 127.0.0.1:0` on a site, killed on drop.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub site: Site,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// The basic fixture with users `ada` (admin), `bob` and `carol` (authors).
+    pub fn start() -> Self {
+        Self::start_with(Site::fixture("basic"), "")
+    }
+
+    /// `site` with the three users and `server_config` lines in `[server]`.
+    pub fn start_with(site: Site, server_config: &str) -> Self {
+        if !server_config.is_empty() {
+            let config = site.read("config.toml");
+            site.write(
+                "config.toml",
+                format!("{config}\n[server]\n{server_config}\n"),
+            );
+        }
+        for (name, role, password) in [
+            ("ada", "admin", ADMIN_PASSWORD),
+            ("bob", "author", BOB_PASSWORD),
+            ("carol", "author", CAROL_PASSWORD),
+        ] {
+            add_user(&site, name, role, password);
+        }
+        Self::launch(site)
+    }
+
+    /// Starts the server on `site` as it is.
+    pub fn launch(site: Site) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .current_dir(site.root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start quire serve");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("quire is serving ") {
+                    let url = rest.split('/').take(3).collect::<Vec<_>>().join("/");
+                    let _ = tx.send(url);
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the server did not start:\n{}", log.lock().unwrap()));
+        Self {
+            child,
+            url,
+            site,
+            log,
+        }
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// A fresh client with an empty cookie jar.
+    pub fn client(&self) -> Client {
+        Client::new(&self.url)
+    }
+
+    /// A client logged in as `user` (CSRF token remembered).
+    pub fn login(&self, user: &str) -> Client {
+        let password = match user {
+            "ada" => ADMIN_PASSWORD,
+            "bob" => BOB_PASSWORD,
+            "carol" => CAROL_PASSWORD,
+            other => panic!("no test password for {other}"),
+        };
+        let mut client = self.client();
+        let response = client.post_json(
+            "/api/v1/session",
+            &serde_json::json!({ "username": user, "password": password }),
+        );
+        response.assert_status(200);
+        client.csrf = Some(response.json["csrf_token"].as_str().unwrap().to_string());
+        client
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `quire user add NAME --role ROLE --password-stdin` in `site`.
+pub fn add_user(site: &Site, name: &str, role: &str, password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["user", "add", name, "--role", role, "--password-stdin"])
+        .current_dir(site.root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "user add {name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// An HTTP response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts the error envelope's status, code and message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str, message: &str) -> &Self {
+        self.assert_status(status);
+        assert_eq!(self.json["error"]["code"], code, "body: {}", self.text);
+        assert_eq!(
+            self.json["error"]["message"], message,
+            "body: {}",
+            self.text
+        );
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A cookie-keeping client bound to one server.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    /// Sent as `X-CSRF-Token` on unsafe requests when set.
+    pub csrf: Option<String>,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .new_agent();
+        Self {
+            agent,
+            base: base.to_string(),
+            csrf: None,
+        }
+    }
+
+    /// The session cookie's value, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        let jar = self.agent.cookie_jar_lock();
+        let cookie = jar
+            .iter()
+            .find(|c| c.name() == "quire")
+            .map(|c| c.value().to_string());
+        jar.release();
+        cookie
+    }
+
+    /// Replaces the session cookie (to replay an old one).
+    pub fn set_session_cookie(&self, value: &str) {
+        let mut jar = self.agent.cookie_jar_lock();
+        let uri: ureq::http::Uri = self.base.parse().unwrap();
+        let cookie = ureq::Cookie::parse(format!("quire={value}; Path=/"), &uri).unwrap();
+        jar.insert(cookie, &uri).unwrap();
+        jar.release();
+    }
+
+    fn finish(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut response = response.expect("request failed");
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        Self::finish(self.agent.get(&self.url(path)).call())
+    }
+
+    /// A request with a body, the CSRF header and optional extra headers.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path));
+        if let Some(token) = &self.csrf {
+            request = request.header("X-CSRF-Token", token);
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(body.to_vec()).unwrap();
+        Self::finish(self.agent.run(request))
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(
+            "POST",
+            path,
+            Some("application/json"),
+            body.to_string().as_bytes(),
+            &[],
+        )
+    }
+
+    pub fn put_json(&self, path: &str, body: &Value, if_match: Option<&str>) -> Reply {
+        let headers: Vec<(&str, &str)> = if_match.map(|r| ("If-Match", r)).into_iter().collect();
+        self.send(
+            "PUT",
+            path,
+            Some("application/json"),
+            body.to_string().as_bytes(),
+            &headers,
+        )
+    }
+
+    pub fn patch_json(&self, path: &str, body: &Value) -> Reply {
+        self.send(
+            "PATCH",
+            path,
+            Some("application/json"),
+            body.to_string().as_bytes(),
+            &[],
+        )
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send("DELETE", path, None, b"", &[])
+    }
+
+    /// A multipart upload with one `file` field.
+    pub fn upload(&self, method: &str, path: &str, file_name: &str, bytes: &[u8]) -> Reply {
+        let boundary = "quire-test-boundary-7d3f";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send(
+            method,
+            path,
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            &body,
+            &[],
+        )
+    }
+}
