@@ -18,5 +18,7 @@ mod build_writes;
 mod cli;
 /// The authoring server's JSON API over a real socket.
 mod server_api;
+/// The authoring server's security floor.
+mod server_security;
 /// Architecture invariants, checked on the source tree.
 mod tidy;

@@ -48,10 +48,15 @@ impl Server {
         Self::launch(site)
     }
 
-    /// Starts the server on `site` as it is.
+    /// Starts the server on `site` as it is, on loopback.
     pub fn launch(site: Site) -> Self {
+        Self::launch_on(site, "127.0.0.1:0")
+    }
+
+    /// Starts the server on `site` as it is, listening on `bind`.
+    pub fn launch_on(site: Site, bind: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--bind", bind])
             .current_dir(site.root())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -67,6 +72,7 @@ impl Server {
                 let Ok(line) = line else { break };
                 if let Some(rest) = line.strip_prefix("quire is serving ") {
                     let url = rest.split('/').take(3).collect::<Vec<_>>().join("/");
+                    let url = url.replace("//localhost:", "//127.0.0.1:");
                     let _ = tx.send(url);
                 }
                 let mut log = sink.lock().unwrap();
