@@ -20,5 +20,7 @@ mod cli;
 mod server_api;
 /// The authoring server's security floor.
 mod server_security;
+/// The HTML admin UI through plain form posts.
+mod server_ui;
 /// Architecture invariants, checked on the source tree.
 mod tidy;

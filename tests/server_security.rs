@@ -87,14 +87,7 @@ fn a_session_id_from_before_login_is_useless_after_it() {
     let before = client
         .session_cookie()
         .expect("the login form starts a session");
-    let token = page
-        .text
-        .split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
-    client.csrf = Some(token);
+    client.csrf = Some(crate::support::server::csrf_in(&page.text));
     login(&client, "bob", BOB_PASSWORD).assert_status(200);
     let after = client.session_cookie().unwrap();
     assert_ne!(before, after, "the session id must change at login");

@@ -118,16 +118,20 @@ async fn current(session: &Session, state: &AppState) -> Result<Option<CurrentUs
         super::error::blocking(move || state.accounts().get(&name)).await?
     };
     let user = lookup?;
-    let valid = match &user {
-        Some(user) => {
-            !user.disabled
-                && user.epoch == epoch
-                && now - login_at < secs(config.server.session_absolute)
-                && now - seen < secs(config.server.session_idle)
-                && !csrf.is_empty()
-        }
-        None => false,
+    let facts = SessionFacts {
+        epoch,
+        login_at,
+        seen,
+        has_csrf: !csrf.is_empty(),
     };
+    let valid = user.as_ref().is_some_and(|user| {
+        facts.valid_for(
+            user,
+            now,
+            secs(config.server.session_idle),
+            secs(config.server.session_absolute),
+        )
+    });
     let Some(user) = user.filter(|_| valid) else {
         session.flush().await?;
         return Ok(None);
@@ -142,6 +146,27 @@ async fn current(session: &Session, state: &AppState) -> Result<Option<CurrentUs
         csrf,
         session: session.clone(),
     }))
+}
+
+/// What a session remembers about its login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SessionFacts {
+    epoch: u64,
+    login_at: i64,
+    seen: i64,
+    has_csrf: bool,
+}
+
+impl SessionFacts {
+    /// True while the user is enabled and unchanged since login, the session
+    /// was used within `idle` seconds and began within `absolute` seconds.
+    fn valid_for(&self, user: &UserInfo, now: i64, idle: i64, absolute: i64) -> bool {
+        !user.disabled
+            && user.epoch == self.epoch
+            && self.has_csrf
+            && now - self.login_at < absolute
+            && now - self.seen < idle
+    }
 }
 
 /// Logs `user` in on `session`: a new session id (so an id from before
@@ -173,4 +198,59 @@ pub async fn csrf_token(session: &Session) -> Result<String, ApiError> {
 /// The CSRF token stored in `session`, without creating one.
 pub async fn stored_csrf(session: &Session) -> Result<Option<String>, ApiError> {
     Ok(session.get::<String>(CSRF).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_on_idle_absolute_epoch_and_disable() {
+        let user = UserInfo {
+            username: "bob".into(),
+            role: Role::Author,
+            disabled: false,
+            created: String::new(),
+            epoch: 3,
+        };
+        let facts = SessionFacts {
+            epoch: 3,
+            login_at: 1_000,
+            seen: 1_000,
+            has_csrf: true,
+        };
+        let (idle, absolute) = (30 * 60, 12 * 3600);
+        assert!(facts.valid_for(&user, 1_000 + idle - 1, idle, absolute));
+        assert!(
+            !facts.valid_for(&user, 1_000 + idle, idle, absolute),
+            "idle timeout"
+        );
+        let active = SessionFacts {
+            seen: 1_000 + absolute - 10,
+            ..facts
+        };
+        assert!(active.valid_for(&user, 1_000 + absolute - 1, idle, absolute));
+        assert!(
+            !active.valid_for(&user, 1_000 + absolute, idle, absolute),
+            "absolute timeout"
+        );
+        let changed = UserInfo {
+            epoch: 4,
+            ..user.clone()
+        };
+        assert!(
+            !facts.valid_for(&changed, 1_001, idle, absolute),
+            "password or role changed"
+        );
+        let disabled = UserInfo {
+            disabled: true,
+            ..user.clone()
+        };
+        assert!(!facts.valid_for(&disabled, 1_001, idle, absolute));
+        let no_token = SessionFacts {
+            has_csrf: false,
+            ..facts
+        };
+        assert!(!no_token.valid_for(&user, 1_001, idle, absolute));
+    }
 }

@@ -616,4 +616,55 @@ mod tests {
         assert!(jpeg_is_complete(&stripped));
         assert!(!jpeg_is_complete(&stripped[..stripped.len() - 2]));
     }
+
+    fn chunk_png(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut out = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&[0, 0, 0, 0]);
+        out
+    }
+
+    #[test]
+    fn png_strip_drops_text_and_exif_chunks() {
+        let mut png = Vec::new();
+        image::RgbImage::from_pixel(4, 3, image::Rgb([1, 2, 3]))
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        // Insert metadata after IHDR (8 + 25 bytes).
+        let mut with_meta = png[..33].to_vec();
+        with_meta.extend(chunk_png(b"tEXt", b"GPS\0somewhere"));
+        with_meta.extend(chunk_png(b"eXIf", b"MM\0*"));
+        with_meta.extend_from_slice(&png[33..]);
+        let stripped = strip_png(&with_meta).unwrap();
+        assert_eq!(stripped, png);
+        assert!(
+            strip_png(&with_meta[..with_meta.len() - 5]).is_none(),
+            "truncated"
+        );
+    }
+
+    #[test]
+    fn webp_strip_drops_exif_and_fixes_sizes() {
+        let pixels = vec![90u8; 8 * 8 * 3];
+        let encoded = webp::Encoder::from_rgb(&pixels, 8, 8).encode(80.0).to_vec();
+        let vp8 = &encoded[12..];
+        let mut body = b"WEBP".to_vec();
+        body.extend_from_slice(b"VP8X");
+        body.extend_from_slice(&10u32.to_le_bytes());
+        body.extend_from_slice(&[0x08, 0, 0, 0, 7, 0, 0, 7, 0, 0]);
+        body.extend_from_slice(vp8);
+        body.extend_from_slice(b"EXIF");
+        body.extend_from_slice(&5u32.to_le_bytes());
+        body.extend_from_slice(b"GPS!!\0");
+        let mut file = b"RIFF".to_vec();
+        file.extend_from_slice(&u32::try_from(body.len()).unwrap().to_le_bytes());
+        file.extend_from_slice(&body);
+        let stripped = strip_webp(&file).unwrap();
+        assert!(!stripped.windows(4).any(|w| w == b"EXIF"));
+        assert_eq!(stripped[20], 0, "the EXIF flag is cleared");
+        let riff = u32::from_le_bytes(stripped[4..8].try_into().unwrap()) as usize;
+        assert_eq!(riff, stripped.len() - 8);
+        assert_eq!(image::load_from_memory(&stripped).unwrap().width(), 8);
+    }
 }

@@ -338,6 +338,37 @@ impl Client {
         self.send("DELETE", path, None, b"", &[])
     }
 
+    /// An HTML form post (urlencoded), without the CSRF header.
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = ureq::http::Request::builder()
+            .method("POST")
+            .uri(self.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.into_bytes())
+            .unwrap();
+        Self::finish(self.agent.run(request))
+    }
+
+    /// Logs in through the HTML form, as a browser would.
+    pub fn form_login(&self, user: &str, password: &str) -> Reply {
+        let page = self.get("/admin/login");
+        let token = csrf_in(&page.text);
+        self.post_form(
+            "/admin/login",
+            &[
+                ("username", user),
+                ("password", password),
+                ("csrf_token", &token),
+                ("next", "/admin/"),
+            ],
+        )
+    }
+
     /// A multipart upload with one `file` field.
     pub fn upload(&self, method: &str, path: &str, file_name: &str, bytes: &[u8]) -> Reply {
         let boundary = "quire-test-boundary-7d3f";
@@ -358,4 +389,25 @@ impl Client {
             &[],
         )
     }
+}
+
+/// The CSRF token a page carries in its `<meta name="csrf-token">`.
+pub fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no CSRF token in the page:\n{html}"))
+        .to_string()
+}
+
+/// Percent-encodes a form value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

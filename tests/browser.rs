@@ -1,0 +1,520 @@
+//! The admin UI in a real browser: headless Chromium, driven through
+//! chromedriver's W3C WebDriver HTTP API, against `quire serve`.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages
+//! `chromium` and `chromium-driver`). Without them the test is skipped,
+//! except on CI (`CI` set), where it fails.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::jpeg;
+use crate::support::server::{BOB_PASSWORD, CAROL_PASSWORD, Server};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Chromium's flags: headless, no sandbox (CI runs as root in containers), and
+/// nothing that reaches for the network on its own (the test machines have
+/// no outside network, and those attempts stall the browser).
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1024",
+];
+
+/// The key of an element reference in WebDriver replies and arguments.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// How long to wait for anything the browser or chromedriver does. Only a
+/// failing test waits this long; polling returns as soon as the page is ready.
+const WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn author_writes_and_publishes_a_post_with_an_image_in_a_real_browser() {
+    if !browser_installed() {
+        return;
+    }
+    let server = Server::start();
+    let profile = tempfile::Builder::new()
+        .prefix("quire-chromium-")
+        .tempdir()
+        .expect("temp dir for the Chromium profile");
+    let driver = Driver::start();
+    let browser = Browser::start(&driver, profile.path(), &server.url);
+
+    log_in(&browser, "bob", BOB_PASSWORD);
+
+    // Upload an image through the media page's file input.
+    let photos = tempfile::tempdir().expect("temp dir for the photo");
+    let photo = photos.path().join("browser-photo.jpg");
+    std::fs::write(&photo, jpeg(800, 600, None)).expect("write the photo");
+    let photo = photo.to_str().expect("the temp path is UTF-8");
+    browser.open("/admin/media");
+    browser.find("#file").type_text(photo);
+    browser.find("form.upload button[type=submit]").click();
+    let uploaded = browser.wait_for_text("p.notice code", |text| text.starts_with("uploads/"));
+    assert!(
+        uploaded.ends_with(".jpg") && uploaded.contains("browser-photo-"),
+        "unexpected media path {uploaded:?}"
+    );
+
+    // Write a post that uses it, and publish it straight away.
+    browser.open("/admin/posts/new");
+    browser.find("#title").type_text("Browser post");
+    browser.find("#body").type_text(&format!(
+        "Written in a real browser.\n\n![A test image](/media/{uploaded})\n"
+    ));
+    let draft = browser.find("#draft");
+    assert!(draft.is_selected(), "a new post should start as a draft");
+    draft.click();
+    assert!(!draft.is_selected(), "the draft box is still ticked");
+    browser.find("form.editor button[type=submit]").click();
+    browser.wait_for_url("/admin/posts/browser-post/edit?saved=1");
+
+    // The author may edit it: the dashboard offers the link.
+    browser.open("/admin/");
+    let row = browser.find(r#"tr[data-slug="browser-post"]"#);
+    assert_eq!(row.find_all("a.edit").len(), 1, "bob has no edit link");
+
+    // The preview shows the post with responsive variants of the upload.
+    browser.open("/posts/browser-post/");
+    assert_eq!(browser.find("article h1").text(), "Browser post");
+    let img = browser.find("article picture img");
+    assert_eq!(img.attribute("alt").as_deref(), Some("A test image"));
+    let original = uploaded
+        .strip_suffix(".jpg")
+        .expect("checked to end with .jpg");
+    let variant = format!("/media/{original}-");
+    let src = img.attribute("src").unwrap_or_default();
+    assert!(
+        src.starts_with(&variant) && src.ends_with(".jpg"),
+        "img src {src:?} is not a JPEG variant of {uploaded}"
+    );
+    let webp = browser
+        .find("article picture source[type='image/webp']")
+        .attribute("srcset")
+        .unwrap_or_default();
+    assert!(
+        webp.split(", ").all(|candidate| {
+            candidate.starts_with(&variant) && candidate.contains(".webp ")
+        }),
+        "WebP srcset {webp:?} is not made of variants of {uploaded}"
+    );
+    // The browser fetched one of the variants and could decode it.
+    let shown = browser.wait_for("the post's image to load", || {
+        let shown = browser
+            .script(
+                "const img = arguments[0];\
+                 return img.complete && img.naturalWidth > 0 ? img.currentSrc : null;",
+                &[img.reference()],
+            )
+            .ok()?;
+        shown.as_str().map(String::from)
+    });
+    assert!(
+        shown.starts_with(&format!("{}{variant}", server.url)),
+        "the browser shows {shown:?}, not a variant of {uploaded}"
+    );
+
+    // Another author sees the post but may not edit it.
+    browser.delete_cookies();
+    log_in(&browser, "carol", CAROL_PASSWORD);
+    browser.open("/admin/");
+    let row = browser.find(r#"tr[data-slug="browser-post"]"#);
+    let cells = row.text();
+    assert!(
+        cells.contains("Browser post") && cells.contains("bob"),
+        "the row shows {cells:?}"
+    );
+    assert!(
+        row.find_all("a.edit").is_empty(),
+        "carol is offered an edit link for bob's post"
+    );
+    browser.open("/admin/posts/browser-post/edit");
+    let message = browser.find("p.message").text();
+    assert!(
+        message.contains("belongs to another author"),
+        "carol got {message:?} instead of a refusal"
+    );
+    assert!(
+        browser.find_all("form.editor").is_empty(),
+        "carol was shown the editor"
+    );
+}
+
+/// Whether Chromium and chromedriver are installed. Missing on CI is a
+/// failure; elsewhere the test is skipped with a note.
+fn browser_installed() -> bool {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|path| !Path::new(path).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "{} not found; install chromium and chromium-driver: \
+         apt-get install -y chromium chromium-driver",
+        missing.join(" and ")
+    );
+    assert!(std::env::var_os("CI").is_none(), "{message}");
+    eprintln!("skipping the browser test: {message}");
+    false
+}
+
+/// Logs in through the login form and waits for the dashboard.
+fn log_in(browser: &Browser, username: &str, password: &str) {
+    browser.open("/admin/login");
+    browser.find("#username").type_text(username);
+    browser.find("#password").type_text(password);
+    browser
+        .find("form[action='/admin/login'] button[type=submit]")
+        .click();
+    browser.wait_for_text(".who", |who| who.starts_with(&format!("{username} ·")));
+}
+
+/// Polls `probe` every 100 ms until it returns a value; fails after [`WAIT`].
+#[track_caller]
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {WAIT:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// An HTTP client for chromedriver (always local, so never through a proxy).
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(90)))
+        .build()
+        .new_agent()
+}
+
+/// Sends one WebDriver command and returns the reply's `value`, or the
+/// WebDriver error (`no such element`, ...) as text.
+fn command(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+) -> Result<Value, String> {
+    let builder = ureq::http::Request::builder().method(method).uri(url);
+    let built = |e: ureq::http::Error| format!("{method} {url}: {e}");
+    let response = match body {
+        Some(body) => agent.run(
+            builder
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(body.to_string())
+                .map_err(built)?,
+        ),
+        None => agent.run(builder.body(()).map_err(built)?),
+    };
+    let mut response = response.map_err(|e| format!("{method} {url}: {e}"))?;
+    let status = response.status();
+    let mut reply: Value = response
+        .body_mut()
+        .read_json()
+        .map_err(|e| format!("{method} {url}: {status} with an unreadable reply: {e}"))?;
+    if status.is_success() {
+        Ok(reply["value"].take())
+    } else {
+        let error = &reply["value"];
+        Err(format!(
+            "{method} {url}: {status} {}: {}",
+            error["error"], error["message"]
+        ))
+    }
+}
+
+/// A free port on the loopback interface (free when this returns, at least).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind a free local port")
+        .port()
+}
+
+/// A chromedriver process on a free local port, killed on drop.
+struct Driver {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    url: String,
+}
+
+impl Driver {
+    /// Starts chromedriver and waits until it accepts sessions.
+    fn start() -> Self {
+        let port = free_port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+        let mut driver = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let agent = agent();
+        let status = format!("{}/status", driver.url);
+        wait_for("chromedriver to be ready", || {
+            if let Ok(Some(exit)) = driver.child.try_wait() {
+                panic!("chromedriver exited early with {exit}");
+            }
+            let status = command(&agent, "GET", &status, None).ok()?;
+            status["ready"].as_bool().filter(|ready| *ready)
+        });
+        driver
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A WebDriver session: one headless Chromium, closed on drop.
+struct Browser {
+    agent: ureq::Agent,
+    /// `http://127.0.0.1:PORT/session/ID`, the prefix of every command.
+    session: String,
+    /// The quire server's URL, which [`Browser::open`] paths are relative to.
+    base: String,
+}
+
+impl Browser {
+    /// Opens a Chromium with a fresh profile in `profile`, for the site at `base`.
+    fn start(driver: &Driver, profile: &Path, base: &str) -> Self {
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let capabilities = json!({
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "pageLoadStrategy": "normal",
+                    "timeouts": { "implicit": 0, "pageLoad": 60_000, "script": 10_000 },
+                    "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+                }
+            }
+        });
+        let agent = agent();
+        let reply = command(
+            &agent,
+            "POST",
+            &format!("{}/session", driver.url),
+            Some(&capabilities),
+        )
+        .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
+        let id = reply["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session id in {reply}"));
+        Self {
+            session: format!("{}/session/{id}", driver.url),
+            agent,
+            base: base.to_string(),
+        }
+    }
+
+    /// A command on this session: `path` follows `/session/ID`.
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+        command(&self.agent, method, &format!("{}{path}", self.session), body)
+    }
+
+    /// A command that must succeed.
+    #[track_caller]
+    fn expect(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        self.call(method, path, body)
+            .unwrap_or_else(|e| panic!("WebDriver: {e}"))
+    }
+
+    /// Loads a page of the site and waits for it to finish loading.
+    #[track_caller]
+    fn open(&self, path: &str) {
+        let url = format!("{}{path}", self.base);
+        self.expect("POST", "/url", Some(&json!({ "url": url })));
+    }
+
+    /// The address of the current page.
+    #[track_caller]
+    fn url(&self) -> String {
+        let url = self.expect("GET", "/url", None);
+        url.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Waits until the current address ends with `suffix` (after a submit).
+    #[track_caller]
+    fn wait_for_url(&self, suffix: &str) {
+        wait_for(&format!("an address ending in {suffix}"), || {
+            self.call("GET", "/url", None)
+                .ok()
+                .filter(|url| url.as_str().is_some_and(|url| url.ends_with(suffix)))
+        });
+        assert!(self.url().ends_with(suffix));
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    fn script(&self, script: &str, args: &[Value]) -> Result<Value, String> {
+        let body = json!({ "script": script, "args": args });
+        self.call("POST", "/execute/sync", Some(&body))
+    }
+
+    /// Forgets every cookie of the current site (logs out without the UI).
+    #[track_caller]
+    fn delete_cookies(&self) {
+        self.expect("DELETE", "/cookie", None);
+    }
+
+    /// The elements matching `css` right now (none is not an error).
+    #[track_caller]
+    fn find_all(&self, css: &str) -> Vec<Element<'_>> {
+        let found = self.expect("POST", "/elements", Some(&by_css(css)));
+        self.elements(found, css)
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    #[track_caller]
+    fn find(&self, css: &str) -> Element<'_> {
+        let id = wait_for(&format!("an element matching {css}"), || {
+            let found = self.call("POST", "/element", Some(&by_css(css))).ok()?;
+            found[ELEMENT_KEY].as_str().map(String::from)
+        });
+        Element {
+            browser: self,
+            id,
+            css: css.to_string(),
+        }
+    }
+
+    /// Waits until the first element matching `css` has a text that `accept`
+    /// likes, and returns that text. Tolerates the page changing meanwhile.
+    #[track_caller]
+    fn wait_for_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
+        wait_for(&format!("the expected text in {css}"), || {
+            let found = self.call("POST", "/element", Some(&by_css(css))).ok()?;
+            let id = found[ELEMENT_KEY].as_str()?;
+            let text = self.call("GET", &format!("/element/{id}/text"), None).ok()?;
+            let text = text.as_str()?;
+            accept(text).then(|| text.to_string())
+        })
+    }
+
+    /// Element references from a `find elements` reply.
+    fn elements(&self, found: Value, css: &str) -> Vec<Element<'_>> {
+        let Value::Array(found) = found else {
+            panic!("find elements {css}: not a list: {found}");
+        };
+        found
+            .iter()
+            .map(|element| Element {
+                browser: self,
+                id: element[ELEMENT_KEY]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("not an element reference: {element}"))
+                    .to_string(),
+                css: css.to_string(),
+            })
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Closes Chromium; on a failing test too, so no browser is left behind.
+        let _ = command(&self.agent, "DELETE", &self.session, None);
+    }
+}
+
+/// A locator for a CSS selector.
+fn by_css(css: &str) -> Value {
+    json!({ "using": "css selector", "value": css })
+}
+
+/// An element of the current page.
+struct Element<'b> {
+    browser: &'b Browser,
+    id: String,
+    /// The selector it was found by, for failure messages.
+    css: String,
+}
+
+impl Element<'_> {
+    /// A command on this element: `path` follows `/element/ID`.
+    #[track_caller]
+    fn expect(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let path = format!("/element/{}{path}", self.id);
+        self.browser
+            .call(method, &path, body)
+            .unwrap_or_else(|e| panic!("WebDriver, on {}: {e}", self.css))
+    }
+
+    /// Types `text` into the element (for a file input: a file's absolute path).
+    #[track_caller]
+    fn type_text(&self, text: &str) {
+        self.expect("POST", "/value", Some(&json!({ "text": text })));
+    }
+
+    /// Clicks the element as a user would.
+    #[track_caller]
+    fn click(&self) {
+        self.expect("POST", "/click", Some(&json!({})));
+    }
+
+    /// The element's rendered text.
+    #[track_caller]
+    fn text(&self) -> String {
+        let text = self.expect("GET", "/text", None);
+        text.as_str().unwrap_or_default().to_string()
+    }
+
+    /// An attribute as written in the HTML, if present.
+    #[track_caller]
+    fn attribute(&self, name: &str) -> Option<String> {
+        let value = self.expect("GET", &format!("/attribute/{name}"), None);
+        value.as_str().map(String::from)
+    }
+
+    /// Whether a checkbox is ticked.
+    #[track_caller]
+    fn is_selected(&self) -> bool {
+        let selected = self.expect("GET", "/selected", None);
+        selected.as_bool().unwrap_or_else(|| {
+            panic!("{}: `selected` is not a boolean: {selected}", self.css)
+        })
+    }
+
+    /// The elements matching `css` inside this one, right now.
+    #[track_caller]
+    fn find_all(&self, css: &str) -> Vec<Element<'_>> {
+        let found = self.expect("POST", "/elements", Some(&by_css(css)));
+        self.browser.elements(found, css)
+    }
+
+    /// The reference to pass the element to [`Browser::script`].
+    fn reference(&self) -> Value {
+        json!({ ELEMENT_KEY: self.id })
+    }
+}
