@@ -107,9 +107,8 @@ fn author_writes_and_publishes_a_post_with_an_image_in_a_real_browser() {
         .attribute("srcset")
         .unwrap_or_default();
     assert!(
-        webp.split(", ").all(|candidate| {
-            candidate.starts_with(&variant) && candidate.contains(".webp ")
-        }),
+        webp.split(", ")
+            .all(|candidate| candidate.starts_with(&variant) && candidate.contains(".webp ")),
         "WebP srcset {webp:?} is not made of variants of {uploaded}"
     );
     // The browser fetched one of the variants and could decode it.
@@ -185,18 +184,16 @@ fn log_in(browser: &Browser, username: &str, password: &str) {
     browser.wait_for_text(".who", |who| who.starts_with(&format!("{username} ·")));
 }
 
-/// Polls `probe` every 100 ms until it returns a value; fails after [`WAIT`].
-#[track_caller]
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+/// Polls `probe` every 100 ms until it returns a value, for up to [`WAIT`].
+fn poll<T>(mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(value) = probe() {
-            return value;
+            return Some(value);
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {WAIT:?} waiting for {what}"
-        );
+        if Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -278,14 +275,15 @@ impl Driver {
             url: format!("http://127.0.0.1:{port}"),
         };
         let agent = agent();
-        let status = format!("{}/status", driver.url);
-        wait_for("chromedriver to be ready", || {
+        let status_url = format!("{}/status", driver.url);
+        let ready = poll(|| {
             if let Ok(Some(exit)) = driver.child.try_wait() {
                 panic!("chromedriver exited early with {exit}");
             }
-            let status = command(&agent, "GET", &status, None).ok()?;
+            let status = command(&agent, "GET", &status_url, None).ok()?;
             status["ready"].as_bool().filter(|ready| *ready)
         });
+        assert!(ready.is_some(), "chromedriver was not ready after {WAIT:?}");
         driver
     }
 }
@@ -309,7 +307,10 @@ struct Browser {
 impl Browser {
     /// Opens a Chromium with a fresh profile in `profile`, for the site at `base`.
     fn start(driver: &Driver, profile: &Path, base: &str) -> Self {
-        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
+        let mut args: Vec<String> = CHROMIUM_FLAGS
+            .iter()
+            .map(|flag| (*flag).to_string())
+            .collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let capabilities = json!({
             "capabilities": {
@@ -341,7 +342,12 @@ impl Browser {
 
     /// A command on this session: `path` follows `/session/ID`.
     fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-        command(&self.agent, method, &format!("{}{path}", self.session), body)
+        command(
+            &self.agent,
+            method,
+            &format!("{}{path}", self.session),
+            body,
+        )
     }
 
     /// A command that must succeed.
@@ -358,22 +364,39 @@ impl Browser {
         self.expect("POST", "/url", Some(&json!({ "url": url })));
     }
 
-    /// The address of the current page.
+    /// Polls `probe` until it returns a value; after [`WAIT`], fails with
+    /// `what` and the page the browser shows.
     #[track_caller]
-    fn url(&self) -> String {
-        let url = self.expect("GET", "/url", None);
-        url.as_str().unwrap_or_default().to_string()
+    fn wait_for<T>(&self, what: &str, probe: impl FnMut() -> Option<T>) -> T {
+        match poll(probe) {
+            Some(value) => value,
+            None => panic!(
+                "timed out after {WAIT:?} waiting for {what}; the browser shows:\n{}",
+                self.describe()
+            ),
+        }
+    }
+
+    /// The current address and the page's text, for failure messages.
+    fn describe(&self) -> String {
+        let page = self.script(
+            "return location.href + '\\n' + (document.body ? document.body.innerText : '');",
+            &[],
+        );
+        match page {
+            Ok(page) => page.as_str().unwrap_or_default().to_string(),
+            Err(e) => format!("(cannot tell: {e})"),
+        }
     }
 
     /// Waits until the current address ends with `suffix` (after a submit).
     #[track_caller]
     fn wait_for_url(&self, suffix: &str) {
-        wait_for(&format!("an address ending in {suffix}"), || {
+        self.wait_for(&format!("an address ending in {suffix}"), || {
             self.call("GET", "/url", None)
                 .ok()
                 .filter(|url| url.as_str().is_some_and(|url| url.ends_with(suffix)))
         });
-        assert!(self.url().ends_with(suffix));
     }
 
     /// Runs JavaScript in the page and returns its result.
@@ -398,7 +421,7 @@ impl Browser {
     /// The first element matching `css`, waiting for it to appear.
     #[track_caller]
     fn find(&self, css: &str) -> Element<'_> {
-        let id = wait_for(&format!("an element matching {css}"), || {
+        let id = self.wait_for(&format!("an element matching {css}"), || {
             let found = self.call("POST", "/element", Some(&by_css(css))).ok()?;
             found[ELEMENT_KEY].as_str().map(String::from)
         });
@@ -413,10 +436,12 @@ impl Browser {
     /// likes, and returns that text. Tolerates the page changing meanwhile.
     #[track_caller]
     fn wait_for_text(&self, css: &str, accept: impl Fn(&str) -> bool) -> String {
-        wait_for(&format!("the expected text in {css}"), || {
+        self.wait_for(&format!("the expected text in {css}"), || {
             let found = self.call("POST", "/element", Some(&by_css(css))).ok()?;
             let id = found[ELEMENT_KEY].as_str()?;
-            let text = self.call("GET", &format!("/element/{id}/text"), None).ok()?;
+            let text = self
+                .call("GET", &format!("/element/{id}/text"), None)
+                .ok()?;
             let text = text.as_str()?;
             accept(text).then(|| text.to_string())
         })
@@ -501,9 +526,9 @@ impl Element<'_> {
     #[track_caller]
     fn is_selected(&self) -> bool {
         let selected = self.expect("GET", "/selected", None);
-        selected.as_bool().unwrap_or_else(|| {
-            panic!("{}: `selected` is not a boolean: {selected}", self.css)
-        })
+        selected
+            .as_bool()
+            .unwrap_or_else(|| panic!("{}: `selected` is not a boolean: {selected}", self.css))
     }
 
     /// The elements matching `css` inside this one, right now.

@@ -34,6 +34,18 @@ fn build_core_knows_nothing_of_the_server_or_the_stores() {
 }
 
 #[test]
+fn stores_and_accounts_know_nothing_of_http() {
+    for dir in ["src/store", "src/accounts"] {
+        let src = crate::support::repo_root().join(dir);
+        for (path, text) in rust_files(&src) {
+            for forbidden in ["crate::server", "crate::cli", "tokio", "axum", "tower"] {
+                assert!(!text.contains(forbidden), "{path} mentions `{forbidden}`");
+            }
+        }
+    }
+}
+
+#[test]
 fn only_main_exits_and_only_the_cli_prints() {
     let src = crate::support::repo_root().join("src");
     for (path, text) in rust_files(&src) {
