@@ -35,26 +35,32 @@ fn login(client: &Client, user: &str, password: &str) -> crate::support::server:
 #[test]
 fn wrong_password_and_unknown_user_look_the_same() {
     let server = Server::start();
-    let time = |user: &str| {
-        let mut best = Duration::MAX;
-        let mut reply = None;
-        for _ in 0..3 {
-            let start = Instant::now();
-            let r = login(&server.client(), user, "a wrong password!");
-            best = best.min(start.elapsed());
-            reply = Some(r);
-        }
-        (reply.unwrap(), best)
+    // Alternate the two so both meet the same machine load; keep the fastest.
+    let attempt = |user: &str| {
+        let start = Instant::now();
+        let reply = login(&server.client(), user, "a wrong password!");
+        (reply, start.elapsed())
     };
-    let (wrong, wrong_time) = time("bob");
-    let (unknown, unknown_time) = time("nobody-here");
+    let (mut wrong_time, mut unknown_time) = (Duration::MAX, Duration::MAX);
+    let (mut wrong, mut unknown) = (None, None);
+    for _ in 0..5 {
+        let (reply, took) = attempt("bob");
+        wrong_time = wrong_time.min(took);
+        wrong = Some(reply);
+        let (reply, took) = attempt("nobody-here");
+        unknown_time = unknown_time.min(took);
+        unknown = Some(reply);
+    }
+    let (wrong, unknown) = (wrong.unwrap(), unknown.unwrap());
     wrong.assert_error(401, "login_failed", "the username or password is wrong");
     assert_eq!(unknown.status, wrong.status);
     assert_eq!(unknown.text, wrong.text);
     // Both run the same argon2id verification: no early exit for strangers.
+    // An early exit would be about a hundred times faster; the wide band
+    // leaves room for a busy test machine.
     let ratio = unknown_time.as_secs_f64() / wrong_time.as_secs_f64();
     assert!(
-        (0.5..2.0).contains(&ratio),
+        (0.25..4.0).contains(&ratio),
         "unknown user {unknown_time:?} vs wrong password {wrong_time:?}"
     );
 }
