@@ -167,3 +167,139 @@ fn not_a_site_is_reported_with_a_hint() {
         )
     );
 }
+
+/// `quire ARGS` in `site` with `input` on stdin.
+fn quire_with_stdin(site: &Site, args: &[&str], input: &str) -> crate::support::Run {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(args)
+        .current_dir(site.root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    crate::support::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn user_commands_manage_accounts_in_a_private_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = Site::fixture("basic");
+    let add = &["user", "add", "zoe", "--role", "admin", "--password-stdin"];
+    let run = quire_with_stdin(&site, add, "a long enough phrase\n");
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout,
+        "created admin `zoe`\ncreated the public profile ./content/authors/zoe.md\n"
+    );
+    let mode = std::fs::metadata(site.path(".quire/credentials.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let credentials = site.read(".quire/credentials.toml");
+    assert!(credentials.contains("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(!credentials.contains("a long enough phrase"));
+    // The rule is the same as the server's.
+    let weak = quire_with_stdin(
+        &site,
+        &["user", "add", "yan", "--role", "author", "--password-stdin"],
+        "qwerty123456\n",
+    );
+    weak.assert_code(1);
+    assert_eq!(
+        weak.stderr,
+        "error: the password is one of the 10,000 most common passwords; choose another\n"
+    );
+    let short = quire_with_stdin(
+        &site,
+        &["user", "add", "yan", "--role", "author", "--password-stdin"],
+        "short\n",
+    );
+    short.assert_code(1);
+    assert_eq!(
+        short.stderr,
+        "error: the password must be at least 12 characters long\n"
+    );
+    // No terminal and no --password-stdin: refused, never read from argv.
+    let no_tty = quire_with_stdin(&site, &["user", "add", "yan", "--role", "author"], "");
+    no_tty.assert_code(1);
+    assert_eq!(
+        no_tty.stderr,
+        "error: no terminal to ask for a password: pipe it in with --password-stdin\n"
+    );
+    site.quire(&["user", "add", "yan", "--role", "author", "--password", "x"])
+        .assert_code(2);
+    site.quire(&["user", "add", "Bad/Name", "--role", "author"])
+        .assert_code(1);
+    quire_with_stdin(
+        &site,
+        &["user", "add", "yan", "--role", "author", "--password-stdin"],
+        "yan's long phrase\n",
+    )
+    .assert_code(0);
+    let list = site.quire(&["user", "list"]);
+    list.assert_code(0);
+    let lines: Vec<&str> = list.stdout.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].starts_with("yan                              author  enabled   created "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("zoe                              admin   enabled   created "),
+        "{}",
+        lines[1]
+    );
+    site.quire(&["user", "disable", "yan"]).assert_code(0);
+    assert!(
+        site.quire(&["user", "list"])
+            .stdout
+            .contains("yan                              author  disabled")
+    );
+    site.quire(&["user", "enable", "yan"]).assert_code(0);
+    site.quire(&["user", "role", "yan", "admin"]).assert_code(0);
+    site.quire(&["user", "role", "yan", "king"]).assert_code(2);
+    let reset = site.quire(&["user", "reset-link", "yan"]);
+    reset.assert_code(0);
+    assert!(
+        reset
+            .stdout
+            .starts_with("http://127.0.0.1:8080/admin/reset?token=")
+    );
+    assert_eq!(
+        reset.stdout.trim().len(),
+        "http://127.0.0.1:8080/admin/reset?token=".len() + 64
+    );
+    site.quire(&["user", "remove", "zoe"]).assert_code(0);
+    let last = site.quire(&["user", "remove", "yan"]);
+    last.assert_code(1);
+    assert_eq!(
+        last.stderr,
+        "error: `yan` is the last enabled admin; make another admin first\n"
+    );
+    let missing = site.quire(&["user", "passwd", "nobody", "--password-stdin"]);
+    missing.assert_code(1);
+    assert_eq!(
+        missing.stderr,
+        "error: there is no user `nobody`; `quire user list` shows who there is\n"
+    );
+    assert!(
+        site.exists("content/authors/zoe.md"),
+        "removing keeps the profile"
+    );
+}

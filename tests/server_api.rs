@@ -681,3 +681,33 @@ fn stops_cleanly_on_sigterm() {
     let status = server.stop();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn publish_keeps_public_current_without_drafts() {
+    let site = crate::support::Site::fixture("basic");
+    crate::support::server::add_user(&site, "bob", "author", BOB_PASSWORD);
+    let server = Server::launch_with(site, &["--bind", "127.0.0.1:0", "--publish"]);
+    assert!(server.site.exists("public/posts/first/index.html"));
+    assert!(
+        !server.site.exists("public/posts/draft/index.html"),
+        "drafts stay out of public/"
+    );
+    assert!(
+        server.site.exists(".quire/preview/posts/draft/index.html"),
+        "the preview has them"
+    );
+    let bob = server.login("bob");
+    create(&bob, "Out now", json!({}));
+    create(&bob, "Not yet", json!({ "draft": true }));
+    assert!(server.site.exists("public/posts/out-now/index.html"));
+    assert!(!server.site.exists("public/posts/not-yet/index.html"));
+    let public = server.site.read("public/posts/out-now/index.html");
+    assert!(
+        public.contains("https://example.org/posts/out-now/"),
+        "public/ keeps the real base URL"
+    );
+    assert!(
+        !public.contains("Preview build"),
+        "no preview banner in public/"
+    );
+}

@@ -55,8 +55,14 @@ impl Server {
 
     /// Starts the server on `site` as it is, listening on `bind`.
     pub fn launch_on(site: Site, bind: &str) -> Self {
+        Self::launch_with(site, &["--bind", bind])
+    }
+
+    /// Starts `quire serve ARGS` on `site` as it is (ARGS must bind).
+    pub fn launch_with(site: Site, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
-            .args(["serve", "--bind", bind])
+            .arg("serve")
+            .args(args)
             .current_dir(site.root())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
