@@ -379,3 +379,39 @@ fn logout_form_ends_the_session() {
     assert_eq!(client.get("/admin/").status, 303);
     client.get("/api/v1/me").assert_status(401);
 }
+
+#[test]
+fn the_live_preview_endpoint_renders_sanitised_markdown() {
+    let server = Server::start();
+    let bob = server.login("bob");
+    let reply = bob.send(
+        "POST",
+        "/admin/render",
+        Some("application/x-www-form-urlencoded"),
+        b"body=Some+*text*+%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        &[],
+    );
+    reply.assert_status(200);
+    assert!(reply.text.contains("<em>text</em>"), "{}", reply.text);
+    assert!(!reply.text.contains("<script>"), "{}", reply.text);
+    let mut no_token = server.login("carol");
+    no_token.csrf = None;
+    let refused = no_token.send(
+        "POST",
+        "/admin/render",
+        Some("application/x-www-form-urlencoded"),
+        b"body=x",
+        &[],
+    );
+    refused.assert_status(403);
+    server
+        .client()
+        .send(
+            "POST",
+            "/admin/render",
+            Some("application/x-www-form-urlencoded"),
+            b"body=x",
+            &[],
+        )
+        .assert_status(401);
+}
