@@ -353,8 +353,10 @@ impl Browser {
     /// A command that must succeed.
     #[track_caller]
     fn expect(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
-        self.call(method, path, body)
-            .unwrap_or_else(|e| panic!("WebDriver: {e}"))
+        match self.call(method, path, body) {
+            Ok(value) => value,
+            Err(e) => panic!("WebDriver: {e}"),
+        }
     }
 
     /// Loads a page of the site and waits for it to finish loading.
@@ -491,9 +493,10 @@ impl Element<'_> {
     #[track_caller]
     fn expect(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let path = format!("/element/{}{path}", self.id);
-        self.browser
-            .call(method, &path, body)
-            .unwrap_or_else(|e| panic!("WebDriver, on {}: {e}", self.css))
+        match self.browser.call(method, &path, body) {
+            Ok(value) => value,
+            Err(e) => panic!("WebDriver, on {}: {e}", self.css),
+        }
     }
 
     /// Types `text` into the element (for a file input: a file's absolute path).
@@ -526,9 +529,10 @@ impl Element<'_> {
     #[track_caller]
     fn is_selected(&self) -> bool {
         let selected = self.expect("GET", "/selected", None);
-        selected
-            .as_bool()
-            .unwrap_or_else(|| panic!("{}: `selected` is not a boolean: {selected}", self.css))
+        match selected.as_bool() {
+            Some(selected) => selected,
+            None => panic!("{}: `selected` is not a boolean: {selected}", self.css),
+        }
     }
 
     /// The elements matching `css` inside this one, right now.

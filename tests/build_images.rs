@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use image::{ImageEncoder, RgbImage};
 
-use crate::support::{Site, assert_build_fails, jpeg};
+use crate::support::{Site, assert_build_fails, jpeg, png_header};
 
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(width, height, |x, y| {
@@ -270,14 +270,7 @@ fn cache_skips_unchanged_images_and_redoes_only_changed_ones() {
 #[test]
 fn decompression_bomb_is_refused() {
     // A valid PNG header claiming 50000×50000 pixels, with almost no data.
-    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    bomb.extend_from_slice(&13u32.to_be_bytes());
-    bomb.extend_from_slice(&ihdr);
-    bomb.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    let bomb = png_header(50_000, 50_000);
     assert_build_fails(
         |site| {
             site.write("media/bomb.png", &bomb);
@@ -340,21 +333,6 @@ fn missing_image_reference_is_located() {
          hint: put the image in the media/ folder, or correct the path after /media/\n\
          error: build failed with 1 error(s); the output folder was not changed\n",
     );
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]

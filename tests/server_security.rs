@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::support::server::{BOB_PASSWORD, Client, Server};
-use crate::support::{Tree, jpeg};
+use crate::support::{Tree, jpeg, png_header};
 
 /// The site's files that a request could change (content, media, config).
 fn snapshot(server: &Server) -> (Tree, Tree, String) {
@@ -410,43 +410,6 @@ fn hostile_uploads_are_refused_and_nothing_is_stored() {
         .assert_status(413);
     assert_unchanged(&server, &before);
     assert!(!server.site.exists("media/uploads"), "nothing half-written");
-}
-
-/// A PNG whose header claims `width`×`height`, with almost no data.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png.extend_from_slice(&13u32.to_be_bytes());
-    png.extend_from_slice(&ihdr);
-    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    let mut idat = b"IDAT".to_vec();
-    idat.extend_from_slice(&[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-    png.extend_from_slice(&8u32.to_be_bytes());
-    png.extend_from_slice(&idat);
-    png.extend_from_slice(&crc32(&idat).to_be_bytes());
-    png.extend_from_slice(&[0, 0, 0, 0]);
-    png.extend_from_slice(b"IEND");
-    png.extend_from_slice(&crc32(b"IEND").to_be_bytes());
-    png
-}
-
-/// CRC-32 (PNG's), for building test chunks.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 #[test]

@@ -909,6 +909,17 @@ async fn media_with(
         .render(state, Some(user), &user.csrf))
 }
 
+/// Reads a multipart form and checks its CSRF field.
+async fn checked_upload(
+    state: &AppState,
+    session: &Session,
+    multipart: Multipart,
+) -> Result<super::media::UploadForm, ApiError> {
+    let form = super::media::read_form(multipart, state.media().max_upload()).await?;
+    check_form_csrf(session, form.fields.get("csrf_token").map(String::as_str)).await?;
+    Ok(form)
+}
+
 async fn upload_media(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -918,12 +929,10 @@ async fn upload_media(
     let Some(user) = user else {
         return Ok(to_login("/admin/media"));
     };
-    let result = async {
-        let form = super::media::read_form(multipart, state.media().max_upload()).await?;
-        check_form_csrf(&session, form.fields.get("csrf_token").map(String::as_str)).await?;
-        super::media::store_upload(&state, &user, form).await
-    }
-    .await;
+    let result = match checked_upload(&state, &session, multipart).await {
+        Ok(form) => super::media::store_upload(&state, &user, form).await,
+        Err(err) => Err(err),
+    };
     match result {
         Ok(stored) => {
             state.preview().request_rebuild();
@@ -988,11 +997,7 @@ async fn profile_with(
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
-        errors
-            .first()
-            .map_or(StatusCode::UNPROCESSABLE_ENTITY, |_| {
-                StatusCode::UNPROCESSABLE_ENTITY
-            })
+        StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok(Page::new("profile.html", "Your profile")
         .with("profile", profile)
@@ -1043,12 +1048,10 @@ async fn upload_avatar(
     let Some(user) = user else {
         return Ok(to_login("/admin/profile"));
     };
-    let result = async {
-        let form = super::media::read_form(multipart, state.media().max_upload()).await?;
-        check_form_csrf(&session, form.fields.get("csrf_token").map(String::as_str)).await?;
-        super::media::store_avatar(&state, &user, form).await
-    }
-    .await;
+    let result = match checked_upload(&state, &session, multipart).await {
+        Ok(form) => super::media::store_avatar(&state, &user, form).await,
+        Err(err) => Err(err),
+    };
     match result {
         Ok(_) => {
             state.preview().rebuild().await;
