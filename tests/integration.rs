@@ -6,6 +6,8 @@
 
 mod support;
 
+/// The key authoring flow in headless Chromium.
+mod browser;
 /// Every error case: exact message, exit code, and an untouched public/.
 mod build_errors;
 /// Responsive images: variants, orientation, metadata, cache, errors.

@@ -92,6 +92,8 @@ fn write_save_and_see_a_post_through_forms() {
         saved.header("location"),
         Some("/admin/posts/form-post/edit?saved=1")
     );
+    let confirmed = client.get("/admin/posts/form-post/edit?saved=1");
+    assert!(confirmed.text.contains("Saved. The preview is up to date."));
     let text = server.site.read("content/posts/form-post.md");
     assert!(
         text.contains("draft: false") && text.contains("- forms\n- html\n"),
@@ -414,4 +416,68 @@ fn the_live_preview_endpoint_renders_sanitised_markdown() {
             &[],
         )
         .assert_status(401);
+}
+
+#[test]
+fn uploads_through_the_form_redirect_and_originals_are_shown_to_users_only() {
+    let server = Server::start();
+    let client = server.client();
+    client.form_login("bob", BOB_PASSWORD).assert_status(303);
+    let token = csrf_in(&client.get("/admin/media").text);
+    let boundary = "form-boundary-42";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Sea.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(&crate::support::jpeg(64, 48, None));
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let reply = client.send("POST", "/admin/media", Some(&content_type), &body, &[]);
+    reply.assert_status(303);
+    let location = reply.header("location").unwrap().to_string();
+    assert!(
+        location.starts_with("/admin/media?uploaded=uploads/"),
+        "{location}"
+    );
+    let page = client.get(&location);
+    let path = page
+        .text
+        .split("Uploaded <code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        path.starts_with("uploads/") && path.contains("/sea-"),
+        "{path}"
+    );
+    assert!(
+        page.text
+            .contains(&format!("src=\"/admin/originals/{path}\""))
+    );
+    let original = client.get(&format!("/admin/originals/{path}"));
+    original.assert_status(200);
+    assert_eq!(original.header("content-type"), Some("image/jpeg"));
+    server
+        .client()
+        .get(&format!("/admin/originals/{path}"))
+        .assert_status(401);
+    server
+        .site
+        .write("media/notes.html", "<script>alert(1)</script>");
+    client.get("/admin/originals/notes.html").assert_status(404);
+    client
+        .get("/admin/originals/..%2Fconfig.toml")
+        .assert_status(400);
+    // A made-up `uploaded` value is not echoed.
+    let fake = client.get("/admin/media?uploaded=%3Cscript%3E");
+    assert!(!fake.text.contains("Uploaded <code>"));
 }

@@ -102,6 +102,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/users/{name}", post(change_user))
         .route("/settings", get(settings_page).post(save_settings))
         .route("/render", post(render_markdown))
+        .route("/originals/{*path}", get(original))
         .route("/static/admin.css", get(css))
         .route("/static/admin.js", get(js))
         .merge(uploads)
@@ -528,6 +529,7 @@ async fn reset_submit(
 pub async fn dashboard(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
+    Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, ApiError> {
     let Some(user) = user else {
         return Ok(to_login("/admin/"));
@@ -557,6 +559,13 @@ pub async fn dashboard(
     rows.sort_by(|a, b| b["date"].as_str().cmp(&a["date"].as_str()));
     let status = state.preview().status();
     Ok(Page::new("dashboard.html", "Posts")
+        .with(
+            "notice",
+            notice
+                .deleted
+                .is_some()
+                .then_some("Post deleted. It is kept in .quire/trash/posts/."),
+        )
         .with("posts", rows)
         .with("build", &*status)
         .render(&state, Some(&user), &user.csrf))
@@ -676,6 +685,7 @@ async fn edit_post_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
     Path(slug): Path<String>,
+    Query(notice): Query<NoticeQuery>,
 ) -> Response {
     let Some(user) = user else {
         return to_login(&format!("/admin/posts/{slug}/edit"));
@@ -690,14 +700,30 @@ async fn edit_post_page(
         );
         return error_page(&state, Some(&user), &user.csrf, &err);
     }
+    let saved = notice.saved.is_some().then(|| {
+        let build = state.preview().status();
+        if build.ok {
+            "Saved. The preview is up to date."
+        } else {
+            "Saved, but the preview build has errors; the preview shows the last good version."
+        }
+    });
     editor_with(
         &state,
         &user,
         &EditorForm::from_post(&post),
         Vec::new(),
-        None,
+        saved,
     )
     .await
+}
+
+/// Confirmation flags carried by redirects after a successful form post.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    saved: Option<String>,
+    deleted: Option<String>,
+    uploaded: Option<String>,
 }
 
 /// A save that met an expired session: keep the text, ask for a login.
@@ -864,6 +890,8 @@ async fn render_markdown(
             crate::build::parse::markdown::Summary::Given,
         )
         .html
+        // Originals are not published; the admin serves them to its users.
+        .replace("src=\"/media/", "src=\"/admin/originals/")
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
@@ -871,14 +899,45 @@ async fn render_markdown(
 
 // ---- media -------------------------------------------------------------
 
+/// `GET /admin/originals/{path}`: an original image from media/, for the
+/// media library and the editor's preview (the public site only has the
+/// resized variants). Only raster images are served, typed by their bytes.
+async fn original(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let bytes = blocking(move || -> Result<Vec<u8>, ApiError> {
+        let rel = st.media().resolve(&path)?;
+        std::fs::read(st.config().media_dir().join(rel)).map_err(ApiError::internal)
+    })
+    .await??;
+    let mime = match bytes.get(..4) {
+        Some([0xFF, 0xD8, 0xFF, _]) => "image/jpeg",
+        Some([0x89, b'P', b'N', b'G']) => "image/png",
+        Some([b'G', b'I', b'F', b'8']) => "image/gif",
+        Some(b"RIFF") if bytes.get(8..12) == Some(b"WEBP") => "image/webp",
+        _ => return Err(ApiError::not_found("only images are shown here")),
+    };
+    Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
+}
+
 async fn media_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
+    Query(notice): Query<NoticeQuery>,
 ) -> Result<Response, ApiError> {
     let Some(user) = user else {
         return Ok(to_login("/admin/media"));
     };
-    media_with(&state, &user, None, None).await
+    // Only a path that exists in media/ is echoed back.
+    let st = state.clone();
+    let uploaded = match notice.uploaded {
+        Some(path) => blocking(move || st.media().resolve(&path).ok()).await?,
+        None => None,
+    };
+    media_with(&state, &user, None, uploaded.as_deref()).await
 }
 
 async fn media_with(
@@ -896,6 +955,7 @@ async fn media_with(
             let mut value = json!(item);
             value["deletable"] = json!(deletable);
             value["kib"] = json!(item.bytes.div_ceil(1024));
+            value["original"] = json!(item.url.replacen("/media/", "/admin/originals/", 1));
             value
         })
         .collect();
@@ -935,8 +995,13 @@ async fn upload_media(
     };
     match result {
         Ok(stored) => {
-            state.preview().request_rebuild();
-            media_with(&state, &user, None, Some(&stored.path)).await
+            state.preview().rebuild().await;
+            // Post/redirect/get: reloading the page does not upload again.
+            let target = format!(
+                "/admin/media?uploaded={}",
+                super::preview::urlencode(&stored.path)
+            );
+            Ok(Redirect::to(&target).into_response())
         }
         Err(err) => media_with(&state, &user, Some(&err), None).await,
     }
