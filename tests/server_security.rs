@@ -402,12 +402,21 @@ fn hostile_uploads_are_refused_and_nothing_is_stored() {
         "the image cannot be decoded: the image is larger than the limits allow (20000×20000 pixels, 512 MiB of memory; images.max_width, max_height, max_alloc_mib)",
     );
     // Over the byte limit: 413 whether the multipart part or the body is too big.
-    let big = vec![0xFFu8; 2 * 1024 * 1024];
-    let reply = bob.upload("POST", "/api/v1/media", "big.jpg", &big);
-    reply.assert_status(413);
-    assert_eq!(reply.json["error"]["code"], "too_large");
+    // A file part over the 1 MiB limit inside a body the route accepts...
+    let big = vec![0xFFu8; 1536 * 1024];
+    let message = "the file is larger than the upload limit of 1 MiB (server.max_upload_mib)";
+    bob.upload("POST", "/api/v1/media", "big.jpg", &big)
+        .assert_error(413, "too_large", message);
     bob.upload("PUT", "/api/v1/me/avatar", "big.jpg", &big)
-        .assert_status(413);
+        .assert_error(413, "too_large", message);
+    // ...and a body announced over the route's limit, refused unread.
+    let content_type = "multipart/form-data; boundary=x";
+    bob.announce_body("POST", "/api/v1/media", content_type, 50 * 1024 * 1024)
+        .assert_error(
+            413,
+            "too_large",
+            "the upload is larger than the limit of 1 MiB (server.max_upload_mib)",
+        );
     assert_unchanged(&server, &before);
     assert!(!server.site.exists("media/uploads"), "nothing half-written");
 }

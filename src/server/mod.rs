@@ -100,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(sessions)
         .layer(middleware::from_fn(timeout))
+        .layer(middleware::from_fn_with_state(
+            upload_limit,
+            announced_length,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)
 }
@@ -114,6 +118,43 @@ async fn api_method_not_allowed() -> ApiError {
         "method_not_allowed",
         "this route does not accept that method; see the API table in the README",
     )
+}
+
+/// Refuses a body whose announced `Content-Length` is over the route's
+/// limit at once, before reading any of it (the extractors' limits also
+/// hold for bodies without a length).
+async fn announced_length(
+    State(upload_limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let is_upload = matches!(
+        path,
+        "/api/v1/media" | "/api/v1/me/avatar" | "/admin/media" | "/admin/profile/avatar"
+    );
+    let limit = if is_upload {
+        upload_limit
+    } else {
+        extract::JSON_LIMIT
+    };
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        let message = if is_upload {
+            format!(
+                "the upload is larger than the limit of {} MiB (server.max_upload_mib)",
+                (limit - 1024 * 1024) / (1024 * 1024)
+            )
+        } else {
+            "the request body is larger than the limit of 2 MiB".to_string()
+        };
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).into_response();
+    }
+    next.run(request).await
 }
 
 /// Ends requests that take longer than [`REQUEST_TIMEOUT`] with 503.

@@ -375,6 +375,64 @@ impl Client {
         )
     }
 
+    /// Sends only a request head announcing `length` bytes of body (with
+    /// the session cookie and CSRF token) and reads the response: for limits
+    /// that must hold before the body is read.
+    pub fn announce_body(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        length: usize,
+    ) -> Reply {
+        use std::io::Read;
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n"
+        );
+        if let Some(cookie) = self.session_cookie() {
+            head.push_str(&format!("Cookie: quire={cookie}\r\n"));
+        }
+        if let Some(token) = &self.csrf {
+            head.push_str(&format!("X-CSRF-Token: {token}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no response: {text}"));
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            body.split("\r\n").nth(1).unwrap_or("").to_string()
+        } else {
+            body.to_string()
+        };
+        Reply {
+            status,
+            headers,
+            json: serde_json::from_str(&body).unwrap_or(Value::Null),
+            text: body,
+        }
+    }
+
     /// A multipart upload with one `file` field.
     pub fn upload(&self, method: &str, path: &str, file_name: &str, bytes: &[u8]) -> Reply {
         let boundary = "quire-test-boundary-7d3f";
