@@ -78,6 +78,24 @@ fn the_login_throttle_engages_for_known_and_unknown_users_alike() {
         let wait: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
         assert!((1..=900).contains(&wait), "{wait}");
     }
+    // Parallel guesses cannot slip past it: attempts count before the
+    // (slow) password check.
+    let replies: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| scope.spawn(|| login(&server.client(), "carol", "a wrong password!").status))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        replies.iter().filter(|s| **s == 401).count(),
+        5,
+        "{replies:?}"
+    );
+    assert_eq!(
+        replies.iter().filter(|s| **s == 429).count(),
+        7,
+        "{replies:?}"
+    );
     // Even the right password waits until the window passes.
     login(&server.client(), "bob", BOB_PASSWORD).assert_status(429);
     assert!(server.log().contains("failed login for \"bob\""));
@@ -503,6 +521,22 @@ fn the_preview_needs_a_login_when_not_on_loopback() {
         "the dashboard sends strangers to the login form"
     );
     assert_eq!(admin.header("location"), Some("/admin/login?next=/admin/"));
+    // Through a proxy, or under a foreign host name (DNS rebinding), the
+    // loopback server asks for a login too; the preview carries a CSP.
+    let proxied = server
+        .client()
+        .get_with("/", &[("X-Forwarded-For", "203.0.113.9")]);
+    assert_eq!(proxied.status, 303);
+    let rebound = server
+        .client()
+        .get_with("/", &[("Host", "evil.example:8080")]);
+    assert_eq!(rebound.status, 303);
+    let page = server.client().get("/");
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
     drop(server);
     // Listening on every address, drafts in the preview need a login.
     let site = crate::support::Site::fixture("basic");

@@ -205,8 +205,18 @@ pub struct AccountStore {
 
 #[derive(Debug, Default)]
 struct Cached {
-    modified: Option<SystemTime>,
+    /// Modification time, length and inode of the file last read.
+    stamp: Option<(SystemTime, u64, u64)>,
     credentials: Credentials,
+}
+
+fn stamp_of(path: &Path) -> io::Result<Option<(SystemTime, u64, u64)>> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some((meta.modified()?, meta.len(), meta.ino()))),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 impl AccountStore {
@@ -228,14 +238,10 @@ impl AccountStore {
     /// Locks the cache, re-reading the file if it changed on disk.
     fn lock(&self) -> Result<MutexGuard<'_, Cached>, AccountError> {
         let mut cached = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let modified = match std::fs::metadata(&self.path) {
-            Ok(meta) => meta.modified().ok(),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
-            Err(source) => return Err(self.io("read", source)),
-        };
-        if modified != cached.modified || modified.is_none() {
+        let stamp = stamp_of(&self.path).map_err(|source| self.io("read", source))?;
+        if stamp != cached.stamp || stamp.is_none() {
             cached.credentials = self.read()?;
-            cached.modified = modified;
+            cached.stamp = stamp;
         }
         Ok(cached)
     }
@@ -266,8 +272,11 @@ impl AccountStore {
         &self,
         change: impl FnOnce(&mut Credentials) -> Result<T, AccountError>,
     ) -> Result<T, AccountError> {
-        let mut cached = self.lock()?;
-        let mut next = cached.credentials.clone();
+        let mut cached = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        // Another process (the CLI beside a running server) may change the
+        // file too: hold its lock file across the read-modify-write.
+        let _file_lock = self.lock_file()?;
+        let mut next = self.read()?;
         let now = Utc::now().timestamp();
         next.resets.retain(|r| r.expires > now);
         let value = change(&mut next)?;
@@ -276,11 +285,32 @@ impl AccountStore {
             "# quire credentials: password hashes and reset tokens. Keep private (mode 0600).\n";
         crate::fsx::atomic_write_private(&self.path, format!("{header}{text}").as_bytes())
             .map_err(|source| self.io("write", source))?;
-        cached.modified = std::fs::metadata(&self.path)
-            .ok()
-            .and_then(|m| m.modified().ok());
+        cached.stamp = stamp_of(&self.path).map_err(|source| self.io("read", source))?;
         cached.credentials = next;
         Ok(value)
+    }
+
+    /// An exclusive lock on `<credentials>.lock`, released on drop.
+    fn lock_file(&self) -> Result<std::fs::File, AccountError> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".lock");
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|source| self.io("write", source))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(PathBuf::from(name))
+            .map_err(|source| self.io("write", source))?;
+        file.lock().map_err(|source| self.io("write", source))?;
+        Ok(file)
     }
 
     /// Every user, by name.
@@ -327,7 +357,9 @@ impl AccountStore {
                     password_hash,
                     disabled: false,
                     created: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    epoch: 0,
+                    // A random start: a session of an earlier account with
+                    // the same name can never match.
+                    epoch: random_epoch(),
                 },
             );
             Ok(())
@@ -388,6 +420,10 @@ impl AccountStore {
             }
             if next != record {
                 next.epoch += 1;
+            }
+            if next.disabled || new_hash.is_some() {
+                // Outstanding reset links die with the old password.
+                creds.resets.retain(|r| r.username != username);
             }
             creds.users.insert(username.to_string(), next.clone());
             Ok(info(username, &next))
@@ -490,6 +526,12 @@ pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_epoch() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    u64::from_le_bytes(bytes) >> 1
 }
 
 /// Compares secrets without an early exit on the first difference.
@@ -600,8 +642,9 @@ mod tests {
             disabled: Some(true),
             ..UserChange::default()
         };
+        let before = store.get("bob").unwrap().unwrap().epoch;
         let bob = store.change("bob", &disable).unwrap();
-        assert_eq!(bob.epoch, 1);
+        assert_eq!(bob.epoch, before + 1);
         assert!(
             store
                 .authenticate("bob", "another long secret")

@@ -227,7 +227,11 @@ fn to_login(next: &str) -> Response {
 fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.contains(['\\', '\r', '\n']) =>
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 2048
+                && n.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b'\\') =>
         {
             n.to_string()
         }
@@ -371,7 +375,8 @@ fn resume_fields(fields: &HashMap<String, String>) -> Option<EditorForm> {
         date: get("date").unwrap_or_default(),
         draft: get("draft"),
         revision: get("revision").filter(|r| !r.is_empty()),
-        slug: get("slug").filter(|s| !s.is_empty()),
+        // Only a real slug: the editor's form action is built from it.
+        slug: get("slug").filter(|s| crate::build::page::Slug::parse(s).is_some()),
         csrf_token: None,
     })
 }
@@ -504,8 +509,11 @@ async fn reset_submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    let (st, token, password) = (state.clone(), form.token.clone(), form.password.clone());
-    match blocking(move || st.accounts().redeem_reset(&token, &password)).await? {
+    let (token, password) = (form.token.clone(), form.password.clone());
+    match state
+        .password_work(move |accounts| accounts.redeem_reset(&token, &password))
+        .await?
+    {
         Ok(username) => {
             state.log(&format!("password reset for {username}"));
             Ok(Page::new("message.html", "Password changed")
@@ -800,6 +808,11 @@ async fn save_post(
     Path(slug): Path<String>,
     Form(mut form): Form<EditorForm>,
 ) -> Result<Response, ApiError> {
+    if crate::build::page::Slug::parse(&slug).is_none() {
+        let err = ApiError::not_found(format!("there is no post `{}`", slug.escape_default()));
+        let csrf = session::csrf_token(&session).await?;
+        return Ok(error_page(&state, user.as_ref(), &csrf, &err));
+    }
     form.slug = Some(slug.clone());
     let Some(user) = user else {
         return session_expired_on_save(&state, &session, &form).await;
@@ -1147,6 +1160,7 @@ struct PasswordForm {
 async fn change_password(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
+    ClientIp(ip): ClientIp,
     session: Session,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
@@ -1173,7 +1187,7 @@ async fn change_password(
         current_password: form.current_password,
         new_password: form.new_password,
     };
-    match users::change_password(&state, &user, request).await {
+    match users::change_password(&state, &user, ip, request).await {
         Ok(()) => {
             // The session was renewed with a new CSRF token.
             let csrf = session::csrf_token(&session).await?;
@@ -1520,5 +1534,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/admin/");
         assert_eq!(safe_next(Some("https://evil.example/")), "/admin/");
         assert_eq!(safe_next(None), "/admin/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/admin/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/admin/");
+        assert_eq!(safe_next(Some("/a b")), "/admin/");
     }
 }

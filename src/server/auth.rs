@@ -52,22 +52,33 @@ pub async fn check_login(
     username: &str,
     password: &str,
 ) -> Result<Result<UserInfo, LoginFailure>, ApiError> {
-    if let Some(wait) = state.throttle().check(username, ip) {
-        state.log(&format!("login throttled for {username:?} from {ip}"));
+    let shown = loggable(username);
+    if let Some(wait) = state.throttle().begin(username, ip) {
+        state.log(&format!("login throttled for {shown} from {ip}"));
         return Ok(Err(LoginFailure::Throttled(wait)));
     }
-    let (name, pass, st) = (username.to_string(), password.to_string(), state.clone());
-    let user = blocking(move || st.accounts().authenticate(&name, &pass)).await??;
+    let (name, pass) = (username.to_string(), password.to_string());
+    let user = state
+        .password_work(move |accounts| accounts.authenticate(&name, &pass))
+        .await??;
     match user {
         Some(user) => {
-            state.throttle().succeed(username);
+            state.throttle().succeed(username, ip);
             Ok(Ok(user))
         }
         None => {
-            state.throttle().fail(username, ip);
-            state.log(&format!("failed login for {username:?} from {ip}"));
+            state.log(&format!("failed login for {shown} from {ip}"));
             Ok(Err(LoginFailure::Rejected))
         }
+    }
+}
+
+/// A submitted username as it may appear in the log: only well-formed
+/// names, since a password typed into the wrong field must never be logged.
+pub fn loggable(username: &str) -> String {
+    match Username::parse(username) {
+        Ok(name) => format!("{:?}", name.as_str()),
+        Err(_) => "(not a valid username)".into(),
     }
 }
 
@@ -184,9 +195,9 @@ pub async fn password_reset(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Reset>,
 ) -> Result<StatusCode, ApiError> {
-    let st = state.clone();
-    let username =
-        blocking(move || st.accounts().redeem_reset(&body.token, &body.password)).await??;
+    let username = state
+        .password_work(move |accounts| accounts.redeem_reset(&body.token, &body.password))
+        .await??;
     state.log(&format!("password reset for {username}"));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -174,22 +174,22 @@ pub async fn store_avatar(
     form: UploadForm,
 ) -> Result<Stored, ApiError> {
     let (_, bytes) = form.file.ok_or_else(missing_file)?;
-    let st = state.clone();
     let username = user.username.clone();
-    let stored = blocking(move || -> Result<Stored, ApiError> {
-        let name = crate::accounts::Username::parse(&username)?;
-        let stored = st.media().upload_avatar(&bytes, &username, Utc::now())?;
-        crate::store::profiles::update(
-            &st.config(),
-            &name,
-            &crate::store::profiles::ProfileChange {
-                avatar: Some(stored.path.clone()),
-                ..Default::default()
-            },
-        )?;
-        Ok(stored)
-    })
-    .await??;
+    let stored = state
+        .image_work(move |st| -> Result<Stored, ApiError> {
+            let name = crate::accounts::Username::parse(&username)?;
+            let stored = st.media().upload_avatar(&bytes, &username, Utc::now())?;
+            crate::store::profiles::update(
+                &st.config(),
+                &name,
+                &crate::store::profiles::ProfileChange {
+                    avatar: Some(stored.path.clone()),
+                    ..Default::default()
+                },
+            )?;
+            Ok(stored)
+        })
+        .await??;
     state.log(&format!("{} changed their avatar", user.username));
     Ok(stored)
 }

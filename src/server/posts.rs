@@ -215,6 +215,13 @@ pub async fn update_post(
         ));
     }
     check_author_field(&request, current.author.as_deref())?;
+    if !crate::accounts::constant_time_eq(&current.revision, &expected) {
+        // Also makes the ownership check above hold for the bytes saved over.
+        return Err(crate::store::posts::PostError::Stale {
+            current: Box::new(current),
+        }
+        .into());
+    }
     if request.slug.as_deref().is_some_and(|s| s != current.slug) {
         return Err(ApiError::invalid(vec![
             crate::store::document::FieldError::new(

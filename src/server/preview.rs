@@ -203,36 +203,86 @@ pub async fn status(State(state): State<AppState>, _user: CurrentUser) -> Respon
     axum::Json(json!(*state.preview().status())).into_response()
 }
 
-/// Serves the preview at `/`. Drafts are in it, so when the server listens
-/// on more than loopback, only logged-in users see it.
+/// The preview's Content-Security-Policy: author HTML (when `raw_html =
+/// "allow"`) shares an origin with the admin, so scripts are limited to the
+/// site's own files and nothing may frame it.
+const PREVIEW_CSP: &str = "default-src 'self'; img-src 'self' data: https:; media-src 'self' https:; \
+     style-src 'self' 'unsafe-inline'; script-src 'self'; frame-src https:; object-src 'none'; \
+     base-uri 'none'; frame-ancestors 'none'";
+
+/// Whether the preview may be shown without a login: only to a browser on
+/// this machine, talking to a loopback-bound server directly (no proxy in
+/// between) under a local host name (no DNS rebinding).
+fn open_without_login(state: &AppState, request: &Request) -> bool {
+    let peer_is_local = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    let proxied = request.headers().contains_key("x-forwarded-for")
+        || request.headers().contains_key(header::FORWARDED);
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    state.is_loopback() && peer_is_local && !proxied && is_local_host(host)
+}
+
+/// `localhost`, `*.localhost`, `127.x.x.x` or `[::1]`, with any port.
+fn is_local_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name == "::1"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Serves the preview at `/`. Drafts are in it, so it needs a login unless
+/// [`open_without_login`] holds.
 pub async fn serve(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
     request: Request,
 ) -> Response {
-    if user.is_none() && !state.is_loopback() {
+    if user.is_none() && !open_without_login(&state, &request) {
         let next = request.uri().path().to_string();
         return Redirect::to(&format!("/admin/login?next={}", urlencode(&next))).into_response();
     }
     let out_dir = state.preview().out_dir().to_path_buf();
     let service = tower_http::services::ServeDir::new(&out_dir);
-    let response = match service.oneshot(request).await {
+    let mut response = match service.oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
     };
-    if response.status() != StatusCode::NOT_FOUND {
-        return response;
+    if response.status() == StatusCode::NOT_FOUND {
+        let page = tokio::fs::read(out_dir.join("404.html")).await.unwrap_or_else(|_| {
+            b"<!doctype html><title>Not found</title><p>Not found. The preview may still be building."
+                .to_vec()
+        });
+        response = (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response();
     }
-    let page = tokio::fs::read(out_dir.join("404.html")).await.unwrap_or_else(|_| {
-        b"<!doctype html><title>Not found</title><p>Not found. The preview may still be building."
-            .to_vec()
-    });
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        page,
-    )
-        .into_response()
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(PREVIEW_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// Percent-encodes a path for a query parameter.
@@ -245,4 +295,31 @@ pub fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_hosts() {
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1:9",
+            "[::1]:8080",
+            "blog.localhost",
+        ] {
+            assert!(is_local_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "evil.example:8080",
+            "127.0.0.1.evil.example",
+            "10.0.0.1:80",
+        ] {
+            assert!(!is_local_host(host), "{host}");
+        }
+    }
 }

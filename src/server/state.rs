@@ -28,6 +28,8 @@ struct Inner {
     posts: PostStore,
     media: MediaStore,
     throttle: Throttle,
+    hashing: tokio::sync::Semaphore,
+    decoding: tokio::sync::Semaphore,
     preview: Preview,
     ui: super::admin_ui::Templates,
     log: Logger,
@@ -51,6 +53,10 @@ impl AppState {
                 config: RwLock::new(Arc::new(config)),
                 accounts,
                 throttle,
+                hashing: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+                ),
+                decoding: tokio::sync::Semaphore::new(2),
                 preview,
                 ui: super::admin_ui::Templates::new(),
                 log,
@@ -91,6 +97,38 @@ impl AppState {
     /// Login throttle.
     pub fn throttle(&self) -> &Throttle {
         &self.inner.throttle
+    }
+
+    /// Runs password hashing off the runtime, at most one per core at a
+    /// time, so a flood of logins queues instead of exhausting memory.
+    pub async fn password_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&AccountStore) -> T + Send + 'static,
+    ) -> Result<T, super::error::ApiError> {
+        let _permit = self
+            .inner
+            .hashing
+            .acquire()
+            .await
+            .map_err(super::error::ApiError::internal)?;
+        let state = self.clone();
+        super::error::blocking(move || work(state.accounts())).await
+    }
+
+    /// Runs image decoding off the runtime, two at a time: each decode may
+    /// use up to `images.max_alloc_mib` of memory.
+    pub async fn image_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&AppState) -> T + Send + 'static,
+    ) -> Result<T, super::error::ApiError> {
+        let _permit = self
+            .inner
+            .decoding
+            .acquire()
+            .await
+            .map_err(super::error::ApiError::internal)?;
+        let state = self.clone();
+        super::error::blocking(move || work(&state)).await
     }
 
     /// The preview builder.
@@ -141,15 +179,20 @@ impl AppState {
     }
 }
 
-/// Failed logins per account name and per client address within a window.
+/// Login attempts per account name and per client address within a window.
 /// Unknown names are counted exactly like known ones, so the throttle
-/// reveals nothing about who has an account.
+/// reveals nothing about who has an account. An attempt is recorded before
+/// the password is checked, so parallel requests cannot slip past it;
+/// a successful login takes its record back.
 #[derive(Debug)]
 pub struct Throttle {
     limit: usize,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    attempts: Mutex<HashMap<[u8; 16], VecDeque<Instant>>>,
 }
+
+/// Most keys the throttle keeps before it forgets the stalest.
+const THROTTLE_KEYS: usize = 50_000;
 
 impl Throttle {
     /// `limit` failures per account (4× per address) within `window`.
@@ -157,58 +200,119 @@ impl Throttle {
         Self {
             limit: limit as usize,
             window,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
         }
     }
 
-    fn keys(username: &str, ip: IpAddr) -> [(String, usize); 2] {
+    /// Fixed-size keys: a long or hostile username costs 16 bytes.
+    fn keys(username: &str, ip: IpAddr) -> [([u8; 16], usize); 2] {
+        let key = |text: &str| {
+            let hash = blake3::hash(text.as_bytes());
+            let mut key = [0u8; 16];
+            key.copy_from_slice(&hash.as_bytes()[..16]);
+            key
+        };
         [
-            (format!("user:{}", username.to_lowercase()), 1),
-            (format!("ip:{ip}"), 4),
+            (key(&format!("user:{}", username.to_lowercase())), 1),
+            (key(&format!("ip:{ip}")), 4),
         ]
     }
 
-    /// `Some(seconds)` to wait when this account or address is locked out.
-    pub fn check(&self, username: &str, ip: IpAddr) -> Option<u64> {
+    /// Records an attempt, or returns the seconds to wait when this
+    /// account or address is locked out (then nothing is recorded).
+    pub fn begin(&self, username: &str, ip: IpAddr) -> Option<u64> {
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        Self::keys(username, ip)
-            .into_iter()
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if attempts.len() > THROTTLE_KEYS {
+            self.forget_stale(&mut attempts, now);
+        }
+        let keys = Self::keys(username, ip);
+        let wait = keys
+            .iter()
             .filter_map(|(key, factor)| {
-                let list = failures.get_mut(&key)?;
+                let list = attempts.get_mut(key)?;
                 while list
                     .front()
                     .is_some_and(|t| now.duration_since(*t) > self.window)
                 {
                     list.pop_front();
                 }
+                let oldest = *list.front()?;
                 (list.len() >= self.limit * factor).then(|| {
-                    let oldest = *list.front()?;
-                    Some(
-                        self.window
-                            .saturating_sub(now.duration_since(oldest))
-                            .as_secs()
-                            + 1,
-                    )
-                })?
+                    self.window
+                        .saturating_sub(now.duration_since(oldest))
+                        .as_secs()
+                        + 1
+                })
             })
-            .max()
+            .max();
+        if wait.is_none() {
+            for (key, _) in keys {
+                attempts.entry(key).or_default().push_back(now);
+            }
+        }
+        wait
     }
 
-    /// Records a failed attempt.
-    pub fn fail(&self, username: &str, ip: IpAddr) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() > 100_000 {
-            failures.clear();
-        }
-        for (key, _) in Self::keys(username, ip) {
-            failures.entry(key).or_default().push_back(Instant::now());
+    /// Takes back the attempt of a successful login and forgets the
+    /// account's failures.
+    pub fn succeed(&self, username: &str, ip: IpAddr) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        let [(user, _), (address, _)] = Self::keys(username, ip);
+        attempts.remove(&user);
+        if let Some(list) = attempts.get_mut(&address) {
+            list.pop_back();
         }
     }
 
-    /// Forgets an account's failures after it logged in.
-    pub fn succeed(&self, username: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.remove(&format!("user:{}", username.to_lowercase()));
+    fn forget_stale(&self, attempts: &mut HashMap<[u8; 16], VecDeque<Instant>>, now: Instant) {
+        attempts.retain(|_, list| {
+            list.back()
+                .is_some_and(|t| now.duration_since(*t) <= self.window)
+        });
+        if attempts.len() > THROTTLE_KEYS {
+            // Still too many: keep the most recently active half.
+            let mut newest: Vec<Instant> = attempts
+                .values()
+                .filter_map(|l| l.back().copied())
+                .collect();
+            newest.sort_unstable();
+            let cut = newest[newest.len() / 2];
+            attempts.retain(|_, list| list.back().is_some_and(|t| *t >= cut));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_counts_attempts_before_checking_and_forgives_success() {
+        let throttle = Throttle::new(2, Duration::from_secs(60));
+        let ip = IpAddr::from([10, 0, 0, 1]);
+        assert_eq!(throttle.begin("bob", ip), None);
+        assert_eq!(throttle.begin("BOB", ip), None);
+        assert!(
+            throttle.begin("bob", ip).is_some(),
+            "third attempt within the window"
+        );
+        assert_eq!(
+            throttle.begin("carol", ip),
+            None,
+            "another account from the same address"
+        );
+        throttle.succeed("carol", ip);
+        // The address allows 4× the account limit.
+        // Two attempts are on record for the address (carol's was taken
+        // back); it allows 4× the account limit, so six more.
+        for name in ["d1", "d2", "d3", "d4", "d5", "d6"] {
+            assert_eq!(throttle.begin(name, ip), None, "{name}");
+        }
+        assert!(
+            throttle.begin("d7", ip).is_some(),
+            "the address is locked out"
+        );
+        assert_eq!(throttle.begin("d7", IpAddr::from([10, 0, 0, 2])), None);
     }
 }

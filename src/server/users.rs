@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::auth::user_json;
 use super::error::{ApiError, blocking};
-use super::extract::JsonBody;
+use super::extract::{ClientIp, JsonBody};
 use super::session::{CurrentUser, establish};
 use super::state::AppState;
 use crate::accounts::{Role, UserChange, Username};
@@ -108,13 +108,25 @@ pub struct PasswordRequest {
 pub async fn change_password(
     state: &AppState,
     user: &CurrentUser,
+    ip: std::net::IpAddr,
     request: PasswordRequest,
 ) -> Result<(), ApiError> {
-    let st = state.clone();
+    // The current password is a login in disguise: throttle it the same way.
+    if let Some(wait) = state.throttle().begin(&user.username, ip) {
+        return Err(super::auth::login_error(
+            super::auth::LoginFailure::Throttled(wait),
+        ));
+    }
     let name = user.username.clone();
     let current = request.current_password;
-    let verified = blocking(move || st.accounts().authenticate(&name, &current)).await??;
+    let verified = state
+        .password_work(move |accounts| accounts.authenticate(&name, &current))
+        .await??;
     if verified.is_none() {
+        state.log(&format!(
+            "wrong current password for {} from {ip}",
+            user.username
+        ));
         return Err(ApiError::invalid(vec![
             crate::store::document::FieldError::new(
                 "current_password",
@@ -122,18 +134,19 @@ pub async fn change_password(
             ),
         ]));
     }
-    let st = state.clone();
+    state.throttle().succeed(&user.username, ip);
     let name = user.username.clone();
-    let info = blocking(move || {
-        st.accounts().change(
-            &name,
-            &UserChange {
-                password: Some(request.new_password),
-                ..UserChange::default()
-            },
-        )
-    })
-    .await??;
+    let info = state
+        .password_work(move |accounts| {
+            accounts.change(
+                &name,
+                &UserChange {
+                    password: Some(request.new_password),
+                    ..UserChange::default()
+                },
+            )
+        })
+        .await??;
     establish(&user.session, &info).await?;
     state.log(&format!("{} changed their password", user.username));
     Ok(())
@@ -143,9 +156,10 @@ pub async fn change_password(
 pub async fn password(
     State(state): State<AppState>,
     user: CurrentUser,
+    ClientIp(ip): ClientIp,
     JsonBody(request): JsonBody<PasswordRequest>,
 ) -> Result<Response, ApiError> {
-    change_password(&state, &user, request).await?;
+    change_password(&state, &user, ip, request).await?;
     let csrf = crate::server::session::csrf_token(&user.session).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Ok(value) = axum::http::HeaderValue::from_str(&csrf) {
@@ -184,14 +198,15 @@ pub async fn create_user(
 ) -> Result<(), ApiError> {
     require_admin(state, admin)?;
     let username = Username::parse(&body.username)?;
-    let st = state.clone();
     let name = username.clone();
-    blocking(move || -> Result<(), ApiError> {
-        st.accounts().add(&name, body.role, &body.password)?;
-        crate::store::profiles::create_default(&st.config(), &name).map_err(ApiError::internal)?;
-        Ok(())
-    })
-    .await??;
+    let config = state.config();
+    state
+        .password_work(move |accounts| -> Result<(), ApiError> {
+            accounts.add(&name, body.role, &body.password)?;
+            crate::store::profiles::create_default(&config, &name).map_err(ApiError::internal)?;
+            Ok(())
+        })
+        .await??;
     state.log(&format!("{} created user {username}", admin.username));
     state.preview().rebuild().await;
     Ok(())
@@ -232,19 +247,19 @@ pub async fn patch_user(
     patch: UserPatch,
 ) -> Result<crate::accounts::UserInfo, ApiError> {
     require_admin(state, admin)?;
-    let st = state.clone();
     let target = name.clone();
-    let info = blocking(move || {
-        st.accounts().change(
-            &target,
-            &UserChange {
-                role: patch.role,
-                disabled: patch.disabled,
-                password: patch.password,
-            },
-        )
-    })
-    .await??;
+    let info = state
+        .password_work(move |accounts| {
+            accounts.change(
+                &target,
+                &UserChange {
+                    role: patch.role,
+                    disabled: patch.disabled,
+                    password: patch.password,
+                },
+            )
+        })
+        .await??;
     state.log(&format!("{} changed user {name}", admin.username));
     Ok(info)
 }

@@ -96,6 +96,9 @@ impl FieldError {
     }
 }
 
+/// Most distinct media images one file may show (each is probed on save).
+pub const MAX_IMAGES: usize = 200;
+
 /// The site's media, for checking the images a body shows.
 #[derive(Debug, Clone, Copy)]
 pub struct MediaCheck<'a> {
@@ -128,14 +131,26 @@ pub fn check_as_build(
     };
     let (page, mut problems) = crate::build::parse::parse_file(&file, &plain);
     if let Some(page) = page {
-        let assets: Vec<crate::build::load::AssetFile> = page
+        let shown: std::collections::BTreeSet<String> = page
             .links
             .iter()
             .filter(|l| l.kind == LinkKind::Image)
             .filter_map(|l| l.url.strip_prefix("/media/"))
+            .filter_map(|rel| rel.split(['?', '#']).next())
+            .map(crate::build::parse::markdown::percent_decode)
+            .collect();
+        if shown.len() > MAX_IMAGES {
+            return vec![FieldError::new(
+                "body",
+                format!(
+                    "the text shows {} different images; at most {MAX_IMAGES} are allowed",
+                    shown.len()
+                ),
+            )];
+        }
+        let assets: Vec<crate::build::load::AssetFile> = shown
+            .into_iter()
             .filter_map(|rel| {
-                let rel =
-                    crate::build::parse::markdown::percent_decode(rel.split(['?', '#']).next()?);
                 let safe = crate::fsx::check_relative(&rel).ok()?;
                 Some(crate::build::load::AssetFile {
                     out_path: format!("media/{rel}"),

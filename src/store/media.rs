@@ -242,7 +242,7 @@ impl MediaStore {
         };
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let _guard = self.guard();
-        let mut owners = self.read_owners();
+        let mut owners = self.read_owners()?;
         loop {
             let random = &crate::accounts::random_token()[..8];
             let rel = format!("{folder}/{stem}-{random}.{}", accepted.extension);
@@ -271,11 +271,19 @@ impl MediaStore {
         }
     }
 
-    fn read_owners(&self) -> Owners {
-        std::fs::read_to_string(&self.owners_file)
-            .ok()
-            .and_then(|text| toml::from_str(&text).ok())
-            .unwrap_or_default()
+    /// The ownership records; a damaged file is an error, never an empty
+    /// map that the next write would replace.
+    fn read_owners(&self) -> Result<Owners, MediaError> {
+        let io_err = |source| MediaError::Io {
+            path: self.owners_file.clone(),
+            source,
+        };
+        match std::fs::read_to_string(&self.owners_file) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| io_err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()))),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Owners::default()),
+            Err(err) => Err(io_err(err)),
+        }
     }
 
     fn write_owners(&self, owners: &Owners) -> Result<(), MediaError> {
@@ -344,7 +352,7 @@ impl MediaStore {
 
     /// Every file under media/ (hidden files left out), by path.
     pub fn list(&self) -> Vec<MediaItem> {
-        let owners = self.read_owners();
+        let owners = self.read_owners().unwrap_or_default();
         let mut items: Vec<MediaItem> = walkdir::WalkDir::new(&self.media_dir)
             .follow_links(false)
             .into_iter()
@@ -402,7 +410,9 @@ impl MediaStore {
 
     /// Who uploaded `path` (a resolved path).
     pub fn uploader(&self, path: &str) -> Option<String> {
+        // Unreadable records: nobody but an admin may delete.
         self.read_owners()
+            .ok()?
             .files
             .get(path)
             .map(|o| o.uploader.clone())
@@ -427,7 +437,7 @@ impl MediaStore {
             std::fs::create_dir_all(parent).map_err(io_err)?;
         }
         std::fs::rename(&source, &target).map_err(io_err)?;
-        let mut owners = self.read_owners();
+        let mut owners = self.read_owners()?;
         if owners.files.remove(&path).is_some() {
             self.write_owners(&owners)?;
         }

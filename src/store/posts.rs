@@ -287,15 +287,17 @@ impl PostStore {
             source,
         })?;
         let _guard = self.guard();
-        for n in 1..10_000 {
-            let slug = if n == 1 {
-                base.clone()
-            } else if requested.is_some() {
-                return Err(PostError::SlugTaken(base.to_string()));
-            } else {
-                Slug::parse(&format!("{base}-{n}")).unwrap_or_else(|| base.clone())
+        for n in 1..1000 {
+            let slug = match (n, &requested) {
+                (1, _) => base.clone(),
+                (_, Some(_)) => return Err(PostError::SlugTaken(base.to_string())),
+                (n, None) => numbered(&base, n),
             };
             let path = self.path_of(&slug);
+            // Look before writing: each attempt costs a synced write.
+            if std::fs::symlink_metadata(&path).is_ok() {
+                continue;
+            }
             match crate::fsx::create_new_atomic(&path, text.as_bytes()) {
                 Ok(()) => return Ok(stored(&slug, text.as_bytes())),
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -314,7 +316,6 @@ impl PostStore {
         input: &PostInput,
     ) -> Result<StoredPost, PostError> {
         let slug = parse_slug(slug)?;
-        let _guard = self.guard();
         let bytes = self.read(&slug)?;
         let current = stored(&slug, &bytes);
         if !crate::accounts::constant_time_eq(&current.revision, expected) {
@@ -322,9 +323,18 @@ impl PostStore {
                 current: Box::new(current),
             });
         }
+        // The checks (which may probe images) run outside the lock; the
+        // bytes are compared again under it before anything is written.
         let text = String::from_utf8_lossy(&bytes);
         let mut doc = Document::parse(&text).unwrap_or_default();
         let new_text = self.compose(&mut doc, input, None, &slug)?;
+        let _guard = self.guard();
+        let now = self.read(&slug)?;
+        if now != bytes {
+            return Err(PostError::Stale {
+                current: Box::new(stored(&slug, &now)),
+            });
+        }
         if new_text.as_bytes() != bytes.as_slice() {
             let path = self.path_of(&slug);
             crate::fsx::atomic_write(&path, new_text.as_bytes(), Durability::Synced)
@@ -481,6 +491,16 @@ impl PostStore {
     }
 }
 
+/// `base-n`, with `base` shortened so the whole stays a valid slug.
+fn numbered(base: &Slug, n: usize) -> Slug {
+    let suffix = format!("-{n}");
+    let mut stem: String = base.as_str().chars().take(200 - suffix.len()).collect();
+    while stem.ends_with('-') {
+        stem.pop();
+    }
+    Slug::parse(&format!("{stem}{suffix}")).unwrap_or_else(|| base.clone())
+}
+
 /// Checks a slug from a URL or a request body.
 pub fn parse_slug(text: &str) -> Result<Slug, PostError> {
     Slug::parse(text).ok_or_else(|| PostError::InvalidSlug(text.escape_default().to_string()))
@@ -542,6 +562,18 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_slugs_stay_valid_at_the_length_limit() {
+        let long = Slug::parse(&"a".repeat(200)).unwrap();
+        let second = numbered(&long, 2);
+        assert_eq!(second.as_str().len(), 200);
+        assert!(second.as_str().ends_with("a-2"));
+        assert_eq!(
+            numbered(&Slug::parse("post").unwrap(), 12).as_str(),
+            "post-12"
+        );
+    }
 
     #[test]
     fn creates_unique_files_that_parse() {

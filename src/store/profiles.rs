@@ -56,7 +56,7 @@ pub fn path(config: &Config, username: &Username) -> PathBuf {
 /// Returns whether it created one.
 pub fn create_default(config: &Config, username: &Username) -> io::Result<bool> {
     let path = path(config, username);
-    if path.exists() {
+    if std::fs::symlink_metadata(&path).is_ok() {
         return Ok(false);
     }
     if let Some(parent) = path.parent() {
@@ -71,9 +71,10 @@ pub fn create_default(config: &Config, username: &Username) -> io::Result<bool> 
     }
 }
 
-/// Reads a profile; a missing or unreadable file gives the defaults.
+/// Reads a profile; a missing or unreadable file gives the defaults. A
+/// symlink is never followed: the server would show its target.
 pub fn read(config: &Config, username: &Username) -> Profile {
-    let doc = std::fs::read_to_string(path(config, username))
+    let doc = read_regular(&path(config, username))
         .ok()
         .and_then(|text| Document::parse(&text))
         .unwrap_or_default();
@@ -83,6 +84,18 @@ pub fn read(config: &Config, username: &Username) -> Profile {
         bio: doc.body.trim_end().to_string(),
         avatar: doc.str("avatar").map(String::from),
     }
+}
+
+/// Reads a regular file; a symlink or anything else is refused.
+fn read_regular(path: &std::path::Path) -> io::Result<String> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (symlinks are not followed)",
+        ));
+    }
+    std::fs::read_to_string(path)
 }
 
 /// A change to a profile; `None` leaves a field as it is.
@@ -108,7 +121,7 @@ pub fn update(
         path: path.clone(),
         source,
     };
-    let old = match std::fs::read_to_string(&path) {
+    let old = match read_regular(&path) {
         Ok(text) => Some(text),
         Err(err) if err.kind() == io::ErrorKind::NotFound => None,
         Err(err) => return Err(io_err(err)),

@@ -284,6 +284,17 @@ impl Client {
         Self::finish(self.agent.get(&self.url(path)).call())
     }
 
+    /// A GET with extra headers (such as `Host` or `X-Forwarded-For`).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = ureq::http::Request::builder()
+            .method("GET")
+            .uri(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::finish(self.agent.run(request.body(()).unwrap()))
+    }
+
     /// A request with a body, the CSRF header and optional extra headers.
     pub fn send(
         &self,
