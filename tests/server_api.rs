@@ -334,6 +334,17 @@ fn media_upload_list_and_delete() {
     let stored = std::fs::read(server.site.path(&format!("media/{path}"))).unwrap();
     assert!(!stored.windows(4).any(|w| w == b"Exif"), "EXIF kept");
     assert_eq!(image::load_from_memory(&stored).unwrap().width(), 480);
+    // Upright with EXIF (and a GPS block): stored without re-encoding, minus the metadata.
+    let upright = bob.upload("POST", "/api/v1/media", "gps.jpg", &jpeg(64, 48, Some(1)));
+    upright.assert_status(201);
+    let kept = std::fs::read(
+        server
+            .site
+            .path(&format!("media/{}", upright.json["path"].as_str().unwrap())),
+    )
+    .unwrap();
+    assert!(!kept.windows(4).any(|w| w == b"Exif"), "EXIF kept");
+    assert_eq!(image::load_from_memory(&kept).unwrap().width(), 64);
     let list = bob.get("/api/v1/media");
     list.assert_status(200);
     let item = list.json["media"]

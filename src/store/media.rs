@@ -337,7 +337,7 @@ impl MediaStore {
             ImageFormat::Jpeg => (strip_jpeg(bytes), "jpg"),
             ImageFormat::Png => (strip_png(bytes), "png"),
             ImageFormat::WebP => (strip_webp(bytes), "webp"),
-            _ => (Some(bytes.to_vec()), "gif"),
+            _ => (strip_gif(bytes), "gif"),
         };
         let bytes = bytes.ok_or_else(|| {
             MediaError::Undecodable("the file's structure is damaged; export it again".into())
@@ -517,35 +517,120 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
-/// JPEG without APP1 (EXIF, XMP), APP13 (IPTC) and comments; the colour
-/// profile (APP2) and the image data stay as they are.
+/// JPEG without metadata: APP1 (EXIF, XMP), APP3 to APP13 and APP15
+/// (IPTC, maker notes, secondary images), comments, and anything after the
+/// end-of-image marker. JFIF (APP0), the colour profile (APP2), Adobe's
+/// colour transform (APP14), the tables and the scans stay byte for byte;
+/// every scan is walked, so segments between progressive scans are cleaned
+/// too. `None` when the structure is damaged.
 fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..2]);
+    out.extend_from_slice(bytes.get(..2)?);
     let mut i = 2;
     loop {
-        if i + 4 > bytes.len() || bytes[i] != 0xFF {
+        if *bytes.get(i)? != 0xFF {
             return None;
         }
-        let marker = bytes[i + 1];
-        if marker == 0xFF {
-            i += 1;
-            continue;
+        let marker = *bytes.get(i + 1)?;
+        match marker {
+            0xFF => {
+                i += 1;
+                continue;
+            }
+            0xD9 => {
+                out.extend_from_slice(&[0xFF, 0xD9]);
+                return Some(out);
+            }
+            0x01 | 0xD0..=0xD7 => {
+                out.extend_from_slice(&bytes[i..i + 2]);
+                i += 2;
+                continue;
+            }
+            _ => {}
         }
-        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        let len = usize::from(u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]));
         let end = i + 2 + len;
         if len < 2 || end > bytes.len() {
             return None;
         }
-        if marker == 0xDA {
-            // Start of scan: everything from here is image data.
-            out.extend_from_slice(&bytes[i..]);
-            return Some(out);
-        }
-        if !matches!(marker, 0xE1 | 0xED | 0xFE) {
+        let metadata = matches!(marker, 0xE1 | 0xE3..=0xED | 0xEF | 0xFE);
+        if !metadata {
             out.extend_from_slice(&bytes[i..end]);
         }
         i = end;
+        if marker == 0xDA {
+            // Entropy-coded data runs to the next marker that is neither a
+            // stuffed zero nor a restart marker.
+            let start = i;
+            loop {
+                let at = i + bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
+                let next = *bytes.get(at + 1)?;
+                if next == 0x00 || (0xD0..=0xD7).contains(&next) {
+                    i = at + 2;
+                } else {
+                    i = at;
+                    break;
+                }
+            }
+            out.extend_from_slice(&bytes[start..i]);
+        }
+    }
+}
+
+/// GIF without comments and application extensions other than the
+/// animation loop count, and nothing after the trailer. `None` when the
+/// structure is damaged.
+fn strip_gif(bytes: &[u8]) -> Option<Vec<u8>> {
+    fn skip_sub_blocks(bytes: &[u8], mut j: usize) -> Option<usize> {
+        loop {
+            let n = usize::from(*bytes.get(j)?);
+            j += 1;
+            if n == 0 {
+                return Some(j);
+            }
+            j += n;
+        }
+    }
+    let table = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3 * (1usize << ((flags & 7) + 1))
+        } else {
+            0
+        }
+    };
+    let mut i = 13 + table(*bytes.get(10)?);
+    let mut out = bytes.get(..i)?.to_vec();
+    loop {
+        match *bytes.get(i)? {
+            0x3B => {
+                out.push(0x3B);
+                return Some(out);
+            }
+            0x21 => {
+                let label = *bytes.get(i + 1)?;
+                let keep = match label {
+                    0xFE => false,
+                    0xFF => matches!(
+                        bytes.get(i + 3..i + 14),
+                        Some(b"NETSCAPE2.0" | b"ANIMEXTS1.0")
+                    ),
+                    _ => true,
+                };
+                let end = skip_sub_blocks(bytes, i + 2)?;
+                if keep {
+                    out.extend_from_slice(bytes.get(i..end)?);
+                }
+                i = end;
+            }
+            0x2C => {
+                let flags = *bytes.get(i + 9)?;
+                let data = i + 10 + table(flags) + 1;
+                let end = skip_sub_blocks(bytes, data)?;
+                out.extend_from_slice(bytes.get(i..end)?);
+                i = end;
+            }
+            _ => return None,
+        }
     }
 }
 
@@ -607,24 +692,57 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_strip_drops_app1_and_comments() {
-        // SOI, APP1 "Exif", COM, DQT-ish segment, SOS + data, EOI.
+    fn jpeg_strip_drops_metadata_in_every_scan_and_after_the_end() {
+        // SOI, APP1 "Exif", COM, DQT, SOS + data (with a stuffed FF00 and a
+        // restart marker), COM between scans, a second SOS, EOI, trailing junk.
         let mut jpeg = vec![0xFF, 0xD8];
         jpeg.extend([0xFF, 0xE1, 0x00, 0x08]);
         jpeg.extend(b"Exif\0\0");
         jpeg.extend([0xFF, 0xFE, 0x00, 0x05, b'g', b'p', b's']);
         jpeg.extend([0xFF, 0xDB, 0x00, 0x03, 0x01]);
-        jpeg.extend([0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9]);
+        jpeg.extend([
+            0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56,
+        ]);
+        jpeg.extend([0xFF, 0xFE, 0x00, 0x04, b'h', b'i']);
+        jpeg.extend([0xFF, 0xDA, 0x00, 0x02, 0x78, 0xFF, 0xD9]);
+        jpeg.extend(b"GPS appended after the end");
         let stripped = strip_jpeg(&jpeg).unwrap();
-        assert_eq!(
-            stripped,
-            [
-                0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x03, 0x01, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF,
-                0xD9
-            ]
-        );
+        let mut expected = vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x03, 0x01];
+        expected.extend([
+            0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56,
+        ]);
+        expected.extend([0xFF, 0xDA, 0x00, 0x02, 0x78, 0xFF, 0xD9]);
+        assert_eq!(stripped, expected);
         assert!(jpeg_is_complete(&stripped));
         assert!(!jpeg_is_complete(&stripped[..stripped.len() - 2]));
+        assert!(strip_jpeg(&jpeg[..20]).is_none(), "truncated");
+    }
+
+    #[test]
+    fn gif_strip_keeps_the_loop_count_and_drops_comments() {
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend([1, 0, 1, 0, 0x80, 0, 0]); // 1×1, global table of 2 colours
+        gif.extend([0, 0, 0, 255, 255, 255]);
+        let mut netscape = vec![0x21, 0xFF, 11];
+        netscape.extend(b"NETSCAPE2.0");
+        netscape.extend([3, 1, 0, 0, 0]);
+        gif.extend(&netscape);
+        gif.extend([0x21, 0xFE, 3, b'g', b'p', b's', 0]); // comment
+        let mut xmp = vec![0x21, 0xFF, 11];
+        xmp.extend(b"XMP DataXMP");
+        xmp.extend([2, b'<', b'x', 0]);
+        gif.extend(&xmp);
+        let image = [0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x4C, 0x01, 0];
+        gif.extend(image);
+        gif.push(0x3B);
+        gif.extend(b"junk");
+        let stripped = strip_gif(&gif).unwrap();
+        let mut expected = gif[..19].to_vec();
+        expected.extend(&netscape);
+        expected.extend(image);
+        expected.push(0x3B);
+        assert_eq!(stripped, expected);
+        assert!(strip_gif(&gif[..25]).is_none(), "truncated");
     }
 
     fn chunk_png(kind: &[u8], data: &[u8]) -> Vec<u8> {
