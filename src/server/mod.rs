@@ -29,7 +29,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use error::{ApiError, InternalCause};
 use session::LogUser;
@@ -43,7 +43,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config();
     let https = config.server.https;
     let idle = i64::try_from(config.server.session_idle.as_secs()).unwrap_or(1800);
-    let sessions = SessionManagerLayer::new(MemoryStore::default())
+    let sessions = SessionManagerLayer::new(state.sessions().clone())
         .with_name(if https { "__Host-quire" } else { "quire" })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

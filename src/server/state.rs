@@ -31,6 +31,7 @@ struct Inner {
     hashing: tokio::sync::Semaphore,
     decoding: tokio::sync::Semaphore,
     preview: Preview,
+    sessions: super::session::SessionMemory,
     ui: super::admin_ui::Templates,
     log: Logger,
     loopback: bool,
@@ -58,6 +59,7 @@ impl AppState {
                 ),
                 decoding: tokio::sync::Semaphore::new(2),
                 preview,
+                sessions: super::session::SessionMemory::default(),
                 ui: super::admin_ui::Templates::new(),
                 log,
                 loopback: bind.ip().is_loopback(),
@@ -129,6 +131,11 @@ impl AppState {
             .map_err(super::error::ApiError::internal)?;
         let state = self.clone();
         super::error::blocking(move || work(&state)).await
+    }
+
+    /// The session store.
+    pub fn sessions(&self) -> &super::session::SessionMemory {
+        &self.inner.sessions
     }
 
     /// The preview builder.
