@@ -52,11 +52,21 @@ pub async fn read_form(mut multipart: Multipart, limit: u64) -> Result<UploadFor
         if name == "file" {
             let file_name = field.file_name().map(String::from);
             let mut bytes = Vec::new();
+            let mut over = false;
             while let Some(chunk) = field.chunk().await.map_err(broken)? {
-                if (bytes.len() + chunk.len()) as u64 > limit {
-                    return Err(too_large());
+                if over || (bytes.len() + chunk.len()) as u64 > limit {
+                    // Read (and drop) the rest, which the route's body limit
+                    // bounds, so the client gets the 413 instead of a reset
+                    // connection.
+                    over = true;
+                    bytes = Vec::new();
+                    continue;
                 }
                 bytes.extend_from_slice(&chunk);
+            }
+            if over {
+                while multipart.next_field().await.ok().flatten().is_some() {}
+                return Err(too_large());
             }
             form.file = Some((file_name, bytes));
         } else if form.fields.len() < 16 {
