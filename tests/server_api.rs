@@ -548,10 +548,12 @@ fn registration_is_off_by_default_and_creates_authors_when_on() {
         )
         .assert_error(404, "not_found", "registration is not open on this site");
     drop(server);
-    let server = Server::start_with(
-        crate::support::Site::fixture("basic"),
-        "allow_registration = true",
+    let site = crate::support::Site::fixture("basic");
+    site.write(
+        "content/authors/ghost.md",
+        "---\ntitle: A former writer\n---\n",
     );
+    let server = Server::start_with(site, "allow_registration = true");
     let client = server.client();
     let reply = client.post_json(
         "/api/v1/register",
@@ -567,6 +569,14 @@ fn registration_is_off_by_default_and_creates_authors_when_on() {
             &json!({ "username": "admin", "password": "short" }),
         )
         .assert_status(422);
+    // A name whose profile exists (say, of a removed user) is not handed out.
+    server
+        .client()
+        .post_json(
+            "/api/v1/register",
+            &json!({ "username": "ghost", "password": "ghost pass phrase" }),
+        )
+        .assert_error(409, "user_exists", "the user `ghost` already exists");
 }
 
 #[test]

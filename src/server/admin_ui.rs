@@ -425,6 +425,7 @@ struct RegisterForm {
 
 async fn register_submit(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     session: Session,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, ApiError> {
@@ -436,7 +437,7 @@ async fn register_submit(
         username: form.username.clone(),
         password: form.password,
     };
-    match auth::register_user(&state, registration).await {
+    match auth::register_user(&state, ip, registration).await {
         Ok(user) => {
             establish(&session, &user).await?;
             Ok(Redirect::to("/admin/").into_response())

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::error::{ApiError, blocking};
+use super::error::ApiError;
 use super::extract::{ClientIp, JsonBody};
 use super::session::{CurrentUser, establish};
 use super::state::AppState;
@@ -145,21 +145,36 @@ pub struct Registration {
 }
 
 /// Creates an author account when registration is on; returns the user.
-pub async fn register_user(state: &AppState, body: Registration) -> Result<UserInfo, ApiError> {
+pub async fn register_user(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    body: Registration,
+) -> Result<UserInfo, ApiError> {
     if !state.config().server.allow_registration {
         return Err(ApiError::not_found("registration is not open on this site"));
     }
+    // Each registration costs a password hash and a rebuild: count it
+    // against the address like a login attempt.
+    if let Some(wait) = state.throttle().begin_address(ip) {
+        return Err(login_error(LoginFailure::Throttled(wait)));
+    }
     let username = Username::parse(&body.username)?;
-    let st = state.clone();
     let name = username.clone();
-    let user = blocking(move || -> Result<UserInfo, ApiError> {
-        st.accounts().add(&name, Role::Author, &body.password)?;
-        crate::store::profiles::create_default(&st.config(), &name).map_err(ApiError::internal)?;
-        st.accounts()
-            .get(name.as_str())?
-            .ok_or_else(|| ApiError::internal("the new user vanished"))
-    })
-    .await??;
+    let config = state.config();
+    let user = state
+        .password_work(move |accounts| -> Result<UserInfo, ApiError> {
+            // A name with a profile belongs to someone (perhaps a removed
+            // user whose posts remain): never hand it to a stranger.
+            if std::fs::symlink_metadata(crate::store::profiles::path(&config, &name)).is_ok() {
+                return Err(crate::accounts::AccountError::UserExists(name.to_string()).into());
+            }
+            accounts.add(&name, Role::Author, &body.password)?;
+            crate::store::profiles::create_default(&config, &name).map_err(ApiError::internal)?;
+            accounts
+                .get(name.as_str())?
+                .ok_or_else(|| ApiError::internal("the new user vanished"))
+        })
+        .await??;
     state.log(&format!("registered {username}"));
     state.preview().request_rebuild();
     Ok(user)
@@ -168,10 +183,11 @@ pub async fn register_user(state: &AppState, body: Registration) -> Result<UserI
 /// `POST /api/v1/register`: 201, logged in.
 pub async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     session: Session,
     JsonBody(body): JsonBody<Registration>,
 ) -> Result<Response, ApiError> {
-    let user = register_user(&state, body).await?;
+    let user = register_user(&state, ip, body).await?;
     let csrf = establish(&session, &user).await?;
     Ok((
         StatusCode::CREATED,

@@ -228,12 +228,22 @@ impl Throttle {
     /// Records an attempt, or returns the seconds to wait when this
     /// account or address is locked out (then nothing is recorded).
     pub fn begin(&self, username: &str, ip: IpAddr) -> Option<u64> {
+        self.begin_keys(&Self::keys(username, ip))
+    }
+
+    /// Records an attempt that counts only against the address (such as a
+    /// registration), or returns the seconds to wait.
+    pub fn begin_address(&self, ip: IpAddr) -> Option<u64> {
+        let [_, address] = Self::keys("", ip);
+        self.begin_keys(&[address])
+    }
+
+    fn begin_keys(&self, keys: &[([u8; 16], usize)]) -> Option<u64> {
         let now = Instant::now();
         let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
         if attempts.len() > THROTTLE_KEYS {
             self.forget_stale(&mut attempts, now);
         }
-        let keys = Self::keys(username, ip);
         let wait = keys
             .iter()
             .filter_map(|(key, factor)| {
@@ -255,7 +265,7 @@ impl Throttle {
             .max();
         if wait.is_none() {
             for (key, _) in keys {
-                attempts.entry(key).or_default().push_back(now);
+                attempts.entry(*key).or_default().push_back(now);
             }
         }
         wait
@@ -321,5 +331,8 @@ mod tests {
             "the address is locked out"
         );
         assert_eq!(throttle.begin("d7", IpAddr::from([10, 0, 0, 2])), None);
+        // Address-only attempts (registrations) share the address's budget.
+        assert!(throttle.begin_address(ip).is_some());
+        assert_eq!(throttle.begin_address(IpAddr::from([10, 0, 0, 3])), None);
     }
 }
