@@ -172,18 +172,25 @@ impl AppState {
     /// The client's address: the peer, or for a trusted proxy the last
     /// address in `X-Forwarded-For` that is not itself a trusted proxy.
     pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
-        let config = self.config();
-        let trusted = &config.server.trusted_proxies;
-        if !trusted.contains(&peer) {
-            return peer;
-        }
-        forwarded_for
-            .into_iter()
-            .flat_map(|h| h.rsplit(','))
-            .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-            .find(|ip| !trusted.contains(ip))
-            .unwrap_or(peer)
+        client_ip(peer, forwarded_for, &self.config().server.trusted_proxies)
     }
+}
+
+/// The client's address: `peer`, unless `peer` is a trusted proxy; then the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy
+/// (addresses further left could be made up by the client).
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    forwarded_for
+        .into_iter()
+        .flat_map(|h| h.rsplit(','))
+        .map(|part| part.trim().parse::<IpAddr>())
+        .take_while(Result::is_ok)
+        .filter_map(Result::ok)
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// Login attempts per account name and per client address within a window.
@@ -303,6 +310,33 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let proxy = IpAddr::from([10, 0, 0, 1]);
+        let client = IpAddr::from([203, 0, 113, 7]);
+        let header = Some("198.51.100.1, 203.0.113.7");
+        assert_eq!(
+            client_ip(client, header, &[proxy]),
+            client,
+            "untrusted peer"
+        );
+        assert_eq!(
+            client_ip(proxy, header, &[proxy]),
+            client,
+            "nearest hop wins"
+        );
+        assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
+        assert_eq!(
+            client_ip(proxy, Some("junk, 203.0.113.7"), &[proxy]),
+            client
+        );
+        assert_eq!(
+            client_ip(proxy, Some("203.0.113.7, junk"), &[proxy]),
+            proxy,
+            "stop at garbage"
+        );
+    }
 
     #[test]
     fn throttle_counts_attempts_before_checking_and_forgives_success() {
