@@ -18,6 +18,8 @@ mod build_output;
 mod build_writes;
 /// `init`, `new post`, `check`, `--json` and exit codes.
 mod cli;
+/// The live preview: watching, failed builds, reload events, scheduling.
+mod serve_live;
 /// The authoring server's JSON API over a real socket.
 mod server_api;
 /// The authoring server's security floor.

@@ -31,6 +31,13 @@ pub struct WriteReport {
     pub unchanged: usize,
     /// Stale files deleted.
     pub removed: usize,
+    /// The files written, for live reload; empty when the whole folder was
+    /// created at once (`fresh`).
+    #[serde(skip)]
+    pub changed: Vec<String>,
+    /// The folder was created whole: every file is new.
+    #[serde(skip)]
+    pub fresh: bool,
 }
 
 /// Collects output files for one build.
@@ -143,6 +150,7 @@ impl Stager {
             // to replace a non-empty folder, so nothing of theirs is lost.
             fs::rename(staging, &self.out_dir)?;
             report.written = *self.fresh_written.get_mut();
+            report.fresh = true;
             return Ok(report);
         }
         let mut staged = std::mem::take(
@@ -167,6 +175,7 @@ impl Stager {
             fs::rename(temp, &target)
         })?;
         report.written = staged.len();
+        report.changed = staged.into_iter().map(|(rel, _)| rel).collect();
         report.removed = remove_stale(&self.out_dir, expected)?;
         if let Some(dir) = &self.staging_dir {
             fs::remove_dir_all(dir)?;
@@ -266,7 +275,9 @@ mod tests {
             WriteReport {
                 written: 2,
                 unchanged: 0,
-                removed: 0
+                removed: 0,
+                changed: Vec::new(),
+                fresh: true,
             }
         );
 
@@ -279,7 +290,9 @@ mod tests {
             WriteReport {
                 written: 0,
                 unchanged: 1,
-                removed: 1
+                removed: 1,
+                changed: Vec::new(),
+                fresh: false,
             }
         );
         assert!(!out.join("old.html").exists());
@@ -296,7 +309,9 @@ mod tests {
             WriteReport {
                 written: 2,
                 unchanged: 0,
-                removed: 0
+                removed: 0,
+                changed: vec!["a/index.html".into(), "b/c/index.html".into()],
+                fresh: false,
             }
         );
         assert_eq!(fs::read(out.join("a/index.html")).unwrap(), b"two");

@@ -18,6 +18,7 @@ pub mod preview;
 pub mod session;
 pub mod state;
 pub mod users;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -90,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/api", get(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/__quire/events", get(preview::events))
+        .route("/__quire/reload.js", get(preview::reload_js))
         .route(
             "/admin",
             get(|| async { axum::response::Redirect::permanent("/admin/") }),
@@ -333,13 +336,36 @@ pub async fn serve(
         options.log.clone(),
         local,
     );
+    let router = router(state.clone());
     preview.rebuild().await;
+    preview.schedule_rebuilds();
+    let root = std::fs::canonicalize(&state.config().root).with_context(|| {
+        format!(
+            "cannot find the site folder {}",
+            state.config().root.display()
+        )
+    })?;
+    let _watcher = watch::start(&root, preview.clone(), options.log.clone())
+        .context("cannot watch the site for changes")?;
+    let sweeper = state.sessions().clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            sweeper.remove_expired();
+        }
+    });
+    let closing = preview.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.close();
+    };
     (options.log)(&format!(
         "quire is serving http://{host}/ (admin: http://{host}/admin/)"
     ));
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

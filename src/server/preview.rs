@@ -43,6 +43,12 @@ pub struct BuildStatus {
     pub ms: u64,
     /// When it finished (RFC 3339); `None` before the first build.
     pub finished: Option<String>,
+    /// Output files this build wrote (pages to reload).
+    pub changed: Vec<String>,
+    /// Every page may have changed (a fresh output folder, removed pages).
+    pub everything: bool,
+    /// When the next scheduled post comes due (RFC 3339).
+    pub next_scheduled: Option<String>,
 }
 
 impl BuildStatus {
@@ -67,6 +73,9 @@ struct Inner {
     requested: AtomicU64,
     completed: AtomicU64,
     status: RwLock<Arc<BuildStatus>>,
+    events: tokio::sync::broadcast::Sender<Arc<BuildStatus>>,
+    due: tokio::sync::watch::Sender<Option<chrono::DateTime<Utc>>>,
+    closing: tokio::sync::watch::Sender<bool>,
     log: Logger,
 }
 
@@ -83,6 +92,9 @@ impl Preview {
                 requested: AtomicU64::new(0),
                 completed: AtomicU64::new(0),
                 status: RwLock::new(Arc::new(BuildStatus::default())),
+                events: tokio::sync::broadcast::channel(16).0,
+                due: tokio::sync::watch::channel(None).0,
+                closing: tokio::sync::watch::channel(false).0,
                 log,
             }),
         }
@@ -122,7 +134,55 @@ impl Preview {
         let status = Arc::new(status);
         *inner.status.write().unwrap_or_else(|p| p.into_inner()) = status.clone();
         inner.completed.store(covers, Ordering::SeqCst);
+        let due = status
+            .next_scheduled
+            .as_deref()
+            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&Utc));
+        inner.due.send_replace(due);
+        // Nobody listening is fine.
+        let _ = inner.events.send(status.clone());
         status
+    }
+
+    /// Ends the live-reload streams, so a graceful shutdown does not wait
+    /// for browsers to close them.
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Build results as they happen, for live reload.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<BuildStatus>> {
+        self.inner.events.subscribe()
+    }
+
+    /// Rebuilds whenever the next scheduled post comes due, so it appears
+    /// without anyone touching a file. Runs until the server stops.
+    pub fn schedule_rebuilds(&self) {
+        let this = self.clone();
+        let mut due = self.inner.due.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let next = *due.borrow_and_update();
+                match next {
+                    Some(when) => {
+                        let wait = (when - Utc::now()).to_std().unwrap_or_default();
+                        tokio::select! {
+                            () = tokio::time::sleep(wait + std::time::Duration::from_millis(200)) => {
+                                (this.inner.log)(&format!("a scheduled post is due ({when}); rebuilding"));
+                                this.rebuild().await;
+                            }
+                            changed = due.changed() => if changed.is_err() { return },
+                        }
+                    }
+                    None => {
+                        if due.changed().await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// Starts a rebuild without waiting for it.
@@ -168,9 +228,11 @@ impl Preview {
             .map(ToString::to_string)
             .collect();
         let warnings = outcome.diagnostics.warnings().count();
+        let mut next_scheduled = outcome.report.next_scheduled.clone();
         if inner.publish && outcome.is_ok() {
             let public = crate::build::build(&production, &BuildOptions::new(&production));
             errors.extend(public.diagnostics.errors().map(|d| format!("public/: {d}")));
+            next_scheduled = public.report.next_scheduled.or(next_scheduled);
         }
         let ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         if errors.is_empty() {
@@ -187,6 +249,7 @@ impl Preview {
                 (inner.log)(&format!("  {error}"));
             }
         }
+        let write = &outcome.report.write;
         BuildStatus {
             ok: errors.is_empty(),
             errors,
@@ -194,6 +257,9 @@ impl Preview {
             pages: outcome.report.pages,
             ms,
             finished: Some(Utc::now().to_rfc3339()),
+            changed: write.changed.clone(),
+            everything: write.fresh || write.removed > 0,
+            next_scheduled,
         }
     }
 }
@@ -273,6 +339,23 @@ pub async fn serve(
         )
             .into_response();
     }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_html {
+        let (mut parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 256 * 1024 * 1024)
+            .await
+            .unwrap_or_default();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        // The page changes with each build; never serve it from cache.
+        parts.headers.insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        );
+        response = Response::from_parts(parts, Body::from(inject_reload(&bytes)));
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -283,6 +366,87 @@ pub async fn serve(
         axum::http::HeaderValue::from_static("nosniff"),
     );
     response
+}
+
+/// The live-reload client, served at `/__quire/reload.js`.
+const RELOAD_JS: &str = include_str!("preview_static/reload.js");
+
+/// The tag added before `</body>` of every preview page.
+const RELOAD_TAG: &str = "<script src=\"/__quire/reload.js\" defer></script>";
+
+/// `GET /__quire/reload.js`.
+pub async fn reload_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        RELOAD_JS,
+    )
+        .into_response()
+}
+
+/// `GET /__quire/events`: server-sent events, one `build` event per
+/// rebuild with `{ok, errors, changed, everything}`; a failing build is
+/// announced at once to new listeners, so the overlay shows on load too.
+pub async fn events(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    request: Request,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    if user.is_none() && !open_without_login(&state, &request) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let current = state.preview().status();
+    let first = (!current.ok && current.finished.is_some()).then_some(current);
+    let receiver = state.preview().subscribe();
+    let closing = state.preview().inner.closing.subscribe();
+    let stream = futures_util::stream::unfold(
+        (first, receiver, closing),
+        |(first, mut receiver, mut closing)| async move {
+            let status = match first {
+                Some(status) => status,
+                None => loop {
+                    if *closing.borrow() {
+                        return None;
+                    }
+                    tokio::select! {
+                        received = receiver.recv() => match received {
+                            Ok(status) => break status,
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                        },
+                        changed = closing.changed() => if changed.is_err() { return None },
+                    }
+                },
+            };
+            let data = json!({
+                "ok": status.ok,
+                "errors": status.errors,
+                "changed": status.changed,
+                "everything": status.everything,
+            });
+            let event = Event::default().event("build").data(data.to_string());
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (None, receiver, closing),
+            ))
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Adds the reload script to an HTML page (before the last `</body>`).
+fn inject_reload(html: &[u8]) -> Vec<u8> {
+    let at = html
+        .windows(7)
+        .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
+        .unwrap_or(html.len());
+    let mut out = Vec::with_capacity(html.len() + RELOAD_TAG.len());
+    out.extend_from_slice(&html[..at]);
+    out.extend_from_slice(RELOAD_TAG.as_bytes());
+    out.extend_from_slice(&html[at..]);
+    out
 }
 
 /// Percent-encodes a path for a query parameter.
@@ -300,6 +464,21 @@ pub fn urlencode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reload_script_goes_before_the_last_body_end() {
+        let page = b"<html><body><p>x</p></BODY></html>";
+        let out = String::from_utf8(inject_reload(page)).unwrap();
+        assert_eq!(
+            out,
+            format!("<html><body><p>x</p>{RELOAD_TAG}</BODY></html>")
+        );
+        assert!(
+            String::from_utf8(inject_reload(b"<p>bare"))
+                .unwrap()
+                .ends_with(RELOAD_TAG)
+        );
+    }
 
     #[test]
     fn local_hosts() {
