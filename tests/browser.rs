@@ -127,6 +127,26 @@ fn author_writes_and_publishes_a_post_with_an_image_in_a_real_browser() {
         "the browser shows {shown:?}, not a variant of {uploaded}"
     );
 
+    // A second tab showing the preview reloads itself after a save in the
+    // first (live reload).
+    let editor_tab = browser.expect("GET", "/window", None);
+    let preview_tab =
+        browser.expect("POST", "/window/new", Some(&json!({ "type": "tab" })))["handle"].clone();
+    browser.expect("POST", "/window", Some(&json!({ "handle": preview_tab })));
+    browser.open("/posts/browser-post/");
+    browser.find("article h1");
+    browser.expect("POST", "/window", Some(&json!({ "handle": editor_tab })));
+    browser.open("/admin/posts/browser-post/edit");
+    let body = browser.find("#body");
+    body.expect("POST", "/clear", Some(&json!({})));
+    body.type_text("Edited while the preview was open in another tab.\n");
+    browser.find("form.editor button[type=submit]").click();
+    browser.wait_for_url("/admin/posts/browser-post/edit?saved=1");
+    browser.expect("POST", "/window", Some(&json!({ "handle": preview_tab })));
+    browser.wait_for_text("article", |text| {
+        text.contains("Edited while the preview was open in another tab.")
+    });
+
     // Another author sees the post but may not edit it.
     browser.delete_cookies();
     log_in(&browser, "carol", CAROL_PASSWORD);
