@@ -202,3 +202,134 @@ fn shutdown_is_prompt_with_a_live_reload_client_connected() {
         start.elapsed()
     );
 }
+
+/// Waits until the server has built everything it was told about: no new
+/// build for a while after the last one.
+fn settle(server: &Server, client: &crate::support::server::Client) {
+    std::thread::sleep(Duration::from_millis(600));
+    let mut last = client.get("/api/v1/build").json["finished"].clone();
+    let mut quiet_since = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while quiet_since.elapsed() < Duration::from_millis(700) {
+        assert!(
+            Instant::now() < deadline,
+            "the server never settled:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let now = client.get("/api/v1/build").json["finished"].clone();
+        if now != last {
+            last = now;
+            quiet_since = Instant::now();
+        }
+    }
+}
+
+/// Asserts two trees hold the same paths with the same bytes.
+#[track_caller]
+fn assert_same_files(kept: &crate::support::Tree, clean: &crate::support::Tree, what: &str) {
+    let same = crate::support::contents(kept) == crate::support::contents(clean);
+    let differing: Vec<&String> = kept
+        .keys()
+        .chain(clean.keys())
+        .filter(|k| kept.get(*k).map(|v| &v.0) != clean.get(*k).map(|v| &v.0))
+        .collect();
+    assert!(same, "{what} differs from a clean build in {differing:?}");
+}
+
+#[test]
+fn random_edits_renames_and_deletions_match_a_clean_build() {
+    let site = Site::fixture("basic");
+    add_user(&site, "bob", "author", BOB_PASSWORD);
+    let server = Server::launch_with(site, &["--bind", "127.0.0.1:0", "--publish"]);
+    let bob = server.login("bob");
+    // A small deterministic generator (no dependency needed).
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let words = ["alpha", "beta", "gamma", "delta", "rust", "web", "notes"];
+    let mut names: Vec<String> = vec!["first".into(), "second".into()];
+    for step in 0..24 {
+        match next(5) {
+            0 | 1 => {
+                // Write a new or existing post with random fields.
+                let name = if next(2) == 0 && !names.is_empty() {
+                    names[next(names.len() as u64) as usize].clone()
+                } else {
+                    format!("random-{step}")
+                };
+                let tag = words[next(words.len() as u64) as usize];
+                let day = 1 + next(27);
+                let draft = next(4) == 0;
+                let text = format!(
+                    "---\ntitle: Post {name} at step {step}\ndate: 2024-02-{day:02}\ntags: [{tag}]\ndraft: {draft}\n---\n\nBody {step} about {tag}.\n"
+                );
+                server.site.write(&format!("content/posts/{name}.md"), text);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            2 if names.len() > 1 => {
+                let name = names.remove(next(names.len() as u64) as usize);
+                let new = format!("renamed-{step}");
+                std::fs::rename(
+                    server.site.path(&format!("content/posts/{name}.md")),
+                    server.site.path(&format!("content/posts/{new}.md")),
+                )
+                .unwrap();
+                names.push(new);
+            }
+            3 if names.len() > 1 => {
+                let name = names.remove(next(names.len() as u64) as usize);
+                server.site.remove(&format!("content/posts/{name}.md"));
+            }
+            _ => {
+                // A template or config change touches every page.
+                let base = server.site.read("themes/default/templates/base.html");
+                let marked = if base.contains("<!-- step -->") {
+                    base.replace("<!-- step -->", "")
+                } else {
+                    base.replace("</body>", "<!-- step --></body>")
+                };
+                server
+                    .site
+                    .write("themes/default/templates/base.html", marked);
+            }
+        }
+        if next(3) == 0 {
+            settle(&server, &bob);
+        }
+    }
+    settle(&server, &bob);
+    assert_eq!(bob.get("/api/v1/build").json["ok"], true);
+    // public/ equals a clean production build of the same files.
+    let clean = tempfile::tempdir().unwrap();
+    let out = clean.path().join("public");
+    let out_arg = out.to_str().unwrap();
+    server
+        .site
+        .quire(&["build", "--out", out_arg])
+        .assert_code(0);
+    assert_same_files(
+        &server.site.tree("public"),
+        &crate::support::tree(&out),
+        "public/",
+    );
+    // And the preview equals a clean build with drafts at the server's URL.
+    let out = clean.path().join("preview");
+    let out_arg = out.to_str().unwrap();
+    let base = format!("{}/", server.url);
+    server
+        .site
+        .quire(&["build", "--drafts", "--base-url", &base, "--out", out_arg])
+        .assert_code(0);
+    assert_same_files(
+        &server.site.tree(".quire/preview"),
+        &crate::support::tree(&out),
+        "the preview",
+    );
+}

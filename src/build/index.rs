@@ -292,6 +292,7 @@ mod tests {
                 base_path: "/",
                 media: None,
             },
+            None,
         );
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
         pages

@@ -60,6 +60,8 @@ pub struct BuildOptions<'a> {
     pub now: DateTime<Utc>,
     /// Progress callback.
     pub progress: Option<ProgressFn<'a>>,
+    /// Parsed files kept between builds by a long-running process.
+    pub parse_cache: Option<&'a parse::ParseCache>,
 }
 
 impl std::fmt::Debug for BuildOptions<'_> {
@@ -82,6 +84,7 @@ impl BuildOptions<'_> {
             mode: Mode::Build,
             now: Utc::now(),
             progress: None,
+            parse_cache: None,
         }
     }
 }
@@ -176,7 +179,7 @@ fn run(
             settings: &config.images,
         }),
     };
-    let (pages, problems) = parse::parse(&site.content, &markdown);
+    let (pages, problems) = parse::parse(&site.content, &markdown, options.parse_cache);
     drop(site.content);
     diagnostics.extend(problems);
     clock.lap("parse", pages.len(), progress);

@@ -78,6 +78,10 @@ struct Inner {
     closing: tokio::sync::watch::Sender<bool>,
     /// When the latest build began reading the site.
     last_start: RwLock<Option<std::time::SystemTime>>,
+    /// Parsed files of the preview build and of public/ (different base
+    /// URLs, so different caches).
+    parse_cache: crate::build::parse::ParseCache,
+    public_parse_cache: crate::build::parse::ParseCache,
     log: Logger,
 }
 
@@ -98,6 +102,8 @@ impl Preview {
                 due: tokio::sync::watch::channel(None).0,
                 closing: tokio::sync::watch::channel(false).0,
                 last_start: RwLock::new(None),
+                parse_cache: crate::build::parse::ParseCache::default(),
+                public_parse_cache: crate::build::parse::ParseCache::default(),
                 log,
             }),
         }
@@ -246,6 +252,7 @@ impl Preview {
         options.out_dir.clone_from(&inner.out_dir);
         options.include_drafts = true;
         options.mode = Mode::Build;
+        options.parse_cache = Some(&inner.parse_cache);
         let outcome = crate::build::build(&config, &options);
         let mut errors: Vec<String> = outcome
             .diagnostics
@@ -255,7 +262,9 @@ impl Preview {
         let warnings = outcome.diagnostics.warnings().count();
         let mut next_scheduled = outcome.report.next_scheduled.clone();
         if inner.publish && outcome.is_ok() {
-            let public = crate::build::build(&production, &BuildOptions::new(&production));
+            let mut public_options = BuildOptions::new(&production);
+            public_options.parse_cache = Some(&inner.public_parse_cache);
+            let public = crate::build::build(&production, &public_options);
             errors.extend(public.diagnostics.errors().map(|d| format!("public/: {d}")));
             next_scheduled = public.report.next_scheduled.or(next_scheduled);
         }

@@ -7,6 +7,7 @@ pub mod front_matter;
 pub mod highlight;
 pub mod markdown;
 
+use std::collections::HashMap;
 use std::path::{Component, Path};
 
 use rayon::prelude::*;
@@ -17,12 +18,25 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use front_matter::{FrontMatter, FrontMatterError};
 use markdown::MarkdownOptions;
 
-/// Parses every file; files with errors are left out of the result.
-pub fn parse(files: &[SourceFile], options: &MarkdownOptions<'_>) -> (Vec<Page>, Diagnostics) {
+/// Parses every file; files with errors are left out of the result. With a
+/// cache, files whose text and options are unchanged since the cache saw
+/// them are not parsed again (parsing is a pure function of both).
+pub fn parse(
+    files: &[SourceFile],
+    options: &MarkdownOptions<'_>,
+    cache: Option<&ParseCache>,
+) -> (Vec<Page>, Diagnostics) {
+    let key = cache.map(|_| options_key(options));
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
         .par_iter()
-        .map(|file| parse_file(file, options))
+        .map(|file| match (cache, key) {
+            (Some(cache), Some(key)) => cache.parse(file, key, || parse_file(file, options)),
+            _ => parse_file(file, options),
+        })
         .collect();
+    if let Some(cache) = cache {
+        cache.retain(files);
+    }
     let mut pages = Vec::with_capacity(results.len());
     let mut diagnostics = Diagnostics::new();
     for (page, problems) in results {
@@ -30,6 +44,95 @@ pub fn parse(files: &[SourceFile], options: &MarkdownOptions<'_>) -> (Vec<Page>,
         diagnostics.extend(problems);
     }
     (pages, diagnostics)
+}
+
+/// Remembers parsed files between builds of one long-running process (the
+/// preview of `quire serve`), keyed by path, text and options.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    entries: std::sync::Mutex<HashMap<std::path::PathBuf, Cached>>,
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    text: blake3::Hash,
+    options: blake3::Hash,
+    page: Option<Page>,
+    problems: Vec<Diagnostic>,
+}
+
+impl ParseCache {
+    fn parse(
+        &self,
+        file: &SourceFile,
+        options: blake3::Hash,
+        parse: impl FnOnce() -> (Option<Page>, Vec<Diagnostic>),
+    ) -> (Option<Page>, Vec<Diagnostic>) {
+        let text = blake3::hash(file.text.as_bytes());
+        let hit = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&file.rel_path)
+            .filter(|c| c.text == text && c.options == options)
+            .map(|c| (c.page.clone(), c.problems.clone()));
+        if let Some(hit) = hit {
+            return hit;
+        }
+        let (page, problems) = parse();
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(
+                file.rel_path.clone(),
+                Cached {
+                    text,
+                    options,
+                    page: page.clone(),
+                    problems: problems.clone(),
+                },
+            );
+        (page, problems)
+    }
+
+    /// Forgets files that no longer exist.
+    fn retain(&self, files: &[SourceFile]) {
+        let live: std::collections::HashSet<&Path> =
+            files.iter().map(|f| f.rel_path.as_path()).collect();
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|path, _| live.contains(path.as_path()));
+    }
+
+    /// How many files are remembered.
+    pub fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    /// True when nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A fingerprint of everything besides the text that parsing depends on:
+/// raw-HTML policy, base path, and every media file and image setting
+/// (images in Markdown become `<picture>` markup from them).
+fn options_key(options: &MarkdownOptions<'_>) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(format!("{:?}\0{}\0", options.raw_html, options.base_path).as_bytes());
+    if let Some(media) = options.media {
+        hasher.update(format!("{:?}\0", media.settings).as_bytes());
+        for (rel, entry) in media.index.iter() {
+            hasher.update(rel.as_bytes());
+            hasher.update(format!("\0{entry:?}\0").as_bytes());
+        }
+    }
+    hasher.finalize()
 }
 
 /// Parses one content file.
@@ -235,6 +338,37 @@ fn url_path_for(path: &Path, kind: PageKind, slug: &Slug) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_parse_cache_is_keyed_by_text_and_options() {
+        let cache = ParseCache::default();
+        let file = |text: &str| SourceFile {
+            rel_path: "content/posts/a.md".into(),
+            text: text.into(),
+        };
+        let options = |base_path| MarkdownOptions {
+            raw_html: crate::config::RawHtml::Sanitize,
+            base_path,
+            media: None,
+        };
+        let one = [file("---\ntitle: A\ndate: 2024-01-01\n---\n[x](/y/)\n")];
+        let (first, _) = parse(&one, &options("/"), Some(&cache));
+        let (again, _) = parse(&one, &options("/"), Some(&cache));
+        assert_eq!(first[0].content_html, again[0].content_html);
+        assert_eq!(cache.len(), 1);
+        let (based, _) = parse(&one, &options("/blog/"), Some(&cache));
+        assert!(
+            based[0].content_html.contains("href=\"/blog/y/\""),
+            "{}",
+            based[0].content_html
+        );
+        let edited = [file("---\ntitle: B\ndate: 2024-01-01\n---\nnew\n")];
+        let (changed, _) = parse(&edited, &options("/blog/"), Some(&cache));
+        assert_eq!(changed[0].title, "B");
+        parse(&[], &options("/"), Some(&cache));
+        assert!(cache.is_empty(), "removed files are forgotten");
+    }
+
     use super::*;
     use crate::config::RawHtml;
 
