@@ -36,6 +36,23 @@ fn a_file_written_by_any_editor_rebuilds_the_preview() {
             .text
             .contains("From an editor.")
     );
+    // A file moved in with an old modification time (`mv`, `cp -p`) counts.
+    let outside = server.site.path("old.md");
+    std::fs::write(&outside, POST.replace("Typed by hand", "Moved in")).unwrap();
+    let status = std::process::Command::new("touch")
+        .args(["-d", "2001-01-01", outside.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::rename(&outside, server.site.path("content/posts/moved-in.md")).unwrap();
+    eventually("the moved-in post is served", || {
+        client.get("/posts/moved-in/").status == 200
+    });
+    // Site-level static files are watched too.
+    server.site.write("static/hello.txt", "hi");
+    eventually("the static file is served", || {
+        client.get("/hello.txt").text == "hi"
+    });
     server.site.remove("content/posts/by-hand.md");
     eventually("the removed post is gone", || {
         client.get("/posts/by-hand/").status == 404
@@ -63,9 +80,16 @@ fn a_broken_edit_keeps_the_last_good_site_and_reports_the_error() {
     let status = bob.get("/api/v1/build");
     let error = status.json["errors"][0].as_str().unwrap();
     assert!(error.starts_with("content/posts/broken.md:"), "{error}");
+    // The same page, though served after a newer (failed) build.
+    let page = |html: &str| {
+        html.split("<script src=\"/__quire/reload.js\"")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
     assert_eq!(
-        bob.get("/posts/first/").text,
-        good.text,
+        page(&bob.get("/posts/first/").text),
+        page(&good.text),
         "the last good page stays"
     );
     assert!(
@@ -146,7 +170,9 @@ fn the_reload_script_is_in_the_preview_and_never_in_public() {
     let page = server.client().get("/posts/first/");
     assert!(
         page.text
-            .contains("<script src=\"/__quire/reload.js\" defer></script></body>")
+            .contains("<script src=\"/__quire/reload.js\" data-build=\"1\" defer></script></body>"),
+        "{}",
+        page.text
     );
     assert_eq!(page.header("cache-control"), Some("no-cache"));
     let script = server.client().get("/__quire/reload.js");

@@ -337,8 +337,7 @@ pub async fn serve(
         local,
     );
     let router = router(state.clone());
-    preview.rebuild().await;
-    preview.schedule_rebuilds();
+    // Watch first: a change made during the first build is not missed.
     let root = std::fs::canonicalize(&state.config().root).with_context(|| {
         format!(
             "cannot find the site folder {}",
@@ -347,6 +346,8 @@ pub async fn serve(
     })?;
     let _watcher = watch::start(&root, preview.clone(), options.log.clone())
         .context("cannot watch the site for changes")?;
+    preview.rebuild().await;
+    preview.schedule_rebuilds();
     let sweeper = state.sessions().clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(300));

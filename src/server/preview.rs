@@ -49,6 +49,9 @@ pub struct BuildStatus {
     pub everything: bool,
     /// When the next scheduled post comes due (RFC 3339).
     pub next_scheduled: Option<String>,
+    /// Number of this build since the server started (pages carry the
+    /// number they were built by, to notice builds they missed).
+    pub id: u64,
 }
 
 impl BuildStatus {
@@ -72,6 +75,7 @@ struct Inner {
     lock: tokio::sync::Mutex<()>,
     requested: AtomicU64,
     completed: AtomicU64,
+    builds: AtomicU64,
     status: RwLock<Arc<BuildStatus>>,
     events: tokio::sync::broadcast::Sender<Arc<BuildStatus>>,
     due: tokio::sync::watch::Sender<Option<chrono::DateTime<Utc>>>,
@@ -97,6 +101,7 @@ impl Preview {
                 lock: tokio::sync::Mutex::new(()),
                 requested: AtomicU64::new(0),
                 completed: AtomicU64::new(0),
+                builds: AtomicU64::new(0),
                 status: RwLock::new(Arc::new(BuildStatus::default())),
                 events: tokio::sync::broadcast::channel(16).0,
                 due: tokio::sync::watch::channel(None).0,
@@ -126,6 +131,17 @@ impl Preview {
     /// Rebuilds and waits until a build that started after this call has
     /// finished; returns its status.
     pub async fn rebuild(&self) -> Arc<BuildStatus> {
+        // The build runs in a task of its own, holding the lock to the end:
+        // a caller that goes away (a timeout, a closed connection) can
+        // neither leave a build running unlocked nor lose its result.
+        let this = self.clone();
+        match tokio::spawn(async move { this.rebuild_locked().await }).await {
+            Ok(status) => status,
+            Err(_) => self.status(),
+        }
+    }
+
+    async fn rebuild_locked(&self) -> Arc<BuildStatus> {
         let inner = &self.inner;
         let mine = inner.requested.fetch_add(1, Ordering::SeqCst) + 1;
         let _guard = inner.lock.lock().await;
@@ -140,6 +156,8 @@ impl Preview {
                 errors: vec![format!("the build crashed: {err}")],
                 ..BuildStatus::default()
             });
+        let mut status = status;
+        status.id = inner.builds.fetch_add(1, Ordering::SeqCst) + 1;
         let status = Arc::new(status);
         *inner.status.write().unwrap_or_else(|p| p.into_inner()) = status.clone();
         inner.completed.store(covers, Ordering::SeqCst);
@@ -175,11 +193,16 @@ impl Preview {
                 let next = *due.borrow_and_update();
                 match next {
                     Some(when) => {
+                        // Sleep in short steps against the wall clock: the
+                        // monotonic clock stops while a laptop sleeps.
                         let wait = (when - Utc::now()).to_std().unwrap_or_default();
+                        let step = wait.min(std::time::Duration::from_secs(30));
                         tokio::select! {
-                            () = tokio::time::sleep(wait + std::time::Duration::from_millis(200)) => {
-                                (this.inner.log)(&format!("a scheduled post is due ({when}); rebuilding"));
-                                this.rebuild().await;
+                            () = tokio::time::sleep(step + std::time::Duration::from_millis(200)) => {
+                                if Utc::now() >= when {
+                                    (this.inner.log)(&format!("a scheduled post is due ({when}); rebuilding"));
+                                    this.rebuild().await;
+                                }
                             }
                             changed = due.changed() => if changed.is_err() { return },
                         }
@@ -206,6 +229,7 @@ impl Preview {
     /// the latest build began: that build already saw them (the usual case
     /// for the watcher's echo of a save made through the server).
     pub fn already_built(&self, paths: &[std::path::PathBuf]) -> bool {
+        use std::os::unix::fs::MetadataExt;
         let Some(started) = *self
             .inner
             .last_start
@@ -214,19 +238,35 @@ impl Preview {
         else {
             return false;
         };
+        // Both the modification and the status-change time must be older:
+        // a rename or a copy that keeps an old mtime (`mv`, `cp -p`,
+        // `git checkout`) still sets the ctime.
         !paths.is_empty()
             && paths.iter().all(|path| {
-                std::fs::symlink_metadata(path)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|modified| modified < started)
+                std::fs::symlink_metadata(path).is_ok_and(|meta| {
+                    let changed = std::time::UNIX_EPOCH
+                        + std::time::Duration::new(
+                            u64::try_from(meta.ctime()).unwrap_or(u64::MAX / 4),
+                            u32::try_from(meta.ctime_nsec()).unwrap_or(0),
+                        );
+                    meta.modified().is_ok_and(|m| m < started) && changed < started
+                })
             })
+    }
+
+    /// The file system's idea of "now" (which may lag the system clock by a
+    /// tick): the mtime of a marker file touched at the start of a build.
+    fn file_system_now(&self) -> Option<std::time::SystemTime> {
+        let marker = self.inner.root.join(".quire").join("build-started");
+        std::fs::create_dir_all(marker.parent()?).ok()?;
+        std::fs::write(&marker, b"").ok()?;
+        std::fs::metadata(&marker).ok()?.modified().ok()
     }
 
     fn build_now(&self) -> BuildStatus {
         let inner = &self.inner;
         let start = Instant::now();
-        *inner.last_start.write().unwrap_or_else(|p| p.into_inner()) =
-            Some(std::time::SystemTime::now());
+        *inner.last_start.write().unwrap_or_else(|p| p.into_inner()) = self.file_system_now();
         let mut config = match Config::load(&inner.root) {
             Ok(config) => config,
             Err(diagnostics) => {
@@ -260,7 +300,9 @@ impl Preview {
             .map(ToString::to_string)
             .collect();
         let warnings = outcome.diagnostics.warnings().count();
-        let mut next_scheduled = outcome.report.next_scheduled.clone();
+        // The preview already shows future posts; only public/ changes when
+        // one comes due.
+        let mut next_scheduled = None;
         if inner.publish && outcome.is_ok() {
             let mut public_options = BuildOptions::new(&production);
             public_options.parse_cache = Some(&inner.public_parse_cache);
@@ -294,6 +336,7 @@ impl Preview {
             changed: write.changed.clone(),
             everything: write.fresh || write.removed > 0,
             next_scheduled,
+            id: 0,
         }
     }
 }
@@ -377,18 +420,22 @@ pub async fn serve(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if is_html {
+    let whole = matches!(response.status(), StatusCode::OK | StatusCode::NOT_FOUND);
+    if is_html && whole {
         let (mut parts, body) = response.into_parts();
-        let bytes = axum::body::to_bytes(body, 256 * 1024 * 1024)
-            .await
-            .unwrap_or_default();
+        let Ok(bytes) = axum::body::to_bytes(body, 256 * 1024 * 1024).await else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
         parts.headers.remove(header::CONTENT_LENGTH);
         // The page changes with each build; never serve it from cache.
         parts.headers.insert(
             header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-cache"),
         );
-        response = Response::from_parts(parts, Body::from(inject_reload(&bytes)));
+        parts.headers.remove(header::ETAG);
+        parts.headers.remove(header::LAST_MODIFIED);
+        let build = state.preview().status().id;
+        response = Response::from_parts(parts, Body::from(inject_reload(&bytes, build)));
     }
     let headers = response.headers_mut();
     headers.insert(
@@ -405,8 +452,11 @@ pub async fn serve(
 /// The live-reload client, served at `/__quire/reload.js`.
 const RELOAD_JS: &str = include_str!("preview_static/reload.js");
 
-/// The tag added before `</body>` of every preview page.
-const RELOAD_TAG: &str = "<script src=\"/__quire/reload.js\" defer></script>";
+/// The tag added before `</body>` of every preview page, with the number of
+/// the build the page came from.
+fn reload_tag(build: u64) -> String {
+    format!("<script src=\"/__quire/reload.js\" data-build=\"{build}\" defer></script>")
+}
 
 /// `GET /__quire/reload.js`.
 pub async fn reload_js() -> Response {
@@ -429,9 +479,11 @@ pub async fn events(
     if user.is_none() && !open_without_login(&state, &request) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let current = state.preview().status();
-    let first = (!current.ok && current.finished.is_some()).then_some(current);
+    // Subscribe before reading the status, so no build falls in between;
+    // the current status goes first, so a page notices builds it missed.
     let receiver = state.preview().subscribe();
+    let current = state.preview().status();
+    let first = current.finished.is_some().then_some(current);
     let closing = state.preview().inner.closing.subscribe();
     let stream = futures_util::stream::unfold(
         (first, receiver, closing),
@@ -453,6 +505,7 @@ pub async fn events(
                 },
             };
             let data = json!({
+                "id": status.id,
                 "ok": status.ok,
                 "errors": status.errors,
                 "changed": status.changed,
@@ -471,14 +524,15 @@ pub async fn events(
 }
 
 /// Adds the reload script to an HTML page (before the last `</body>`).
-fn inject_reload(html: &[u8]) -> Vec<u8> {
+fn inject_reload(html: &[u8], build: u64) -> Vec<u8> {
     let at = html
         .windows(7)
         .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
         .unwrap_or(html.len());
-    let mut out = Vec::with_capacity(html.len() + RELOAD_TAG.len());
+    let tag = reload_tag(build);
+    let mut out = Vec::with_capacity(html.len() + tag.len());
     out.extend_from_slice(&html[..at]);
-    out.extend_from_slice(RELOAD_TAG.as_bytes());
+    out.extend_from_slice(tag.as_bytes());
     out.extend_from_slice(&html[at..]);
     out
 }
@@ -502,15 +556,15 @@ mod tests {
     #[test]
     fn reload_script_goes_before_the_last_body_end() {
         let page = b"<html><body><p>x</p></BODY></html>";
-        let out = String::from_utf8(inject_reload(page)).unwrap();
+        let out = String::from_utf8(inject_reload(page, 7)).unwrap();
         assert_eq!(
             out,
-            format!("<html><body><p>x</p>{RELOAD_TAG}</BODY></html>")
+            format!("<html><body><p>x</p>{}</BODY></html>", reload_tag(7))
         );
         assert!(
-            String::from_utf8(inject_reload(b"<p>bare"))
+            String::from_utf8(inject_reload(b"<p>bare", 1))
                 .unwrap()
-                .ends_with(RELOAD_TAG)
+                .ends_with(&reload_tag(1))
         );
     }
 

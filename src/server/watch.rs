@@ -20,9 +20,12 @@ const QUIET: Duration = Duration::from_millis(40);
 /// Longest wait after the first event of a burst.
 const MAX_DELAY: Duration = Duration::from_millis(400);
 
+/// The folders the build reads (besides config.toml at the root).
+pub const SOURCE_DIRS: &[&str] = &["content", "themes", "media", "static", "templates"];
+
 /// A running watcher; dropping it stops watching.
 pub struct Watcher {
-    _inner: notify::RecommendedWatcher,
+    _inner: std::sync::Arc<std::sync::Mutex<notify::RecommendedWatcher>>,
 }
 
 /// Whether a change to `path` (under `root`) can change the site.
@@ -36,8 +39,7 @@ pub fn relevant(root: &Path, path: &Path) -> bool {
     };
     let in_site = match top.as_ref() {
         "config.toml" => rel.components().count() == 1,
-        "content" | "themes" | "media" => true,
-        _ => false,
+        name => SOURCE_DIRS.contains(&name),
     };
     let name = rel
         .file_name()
@@ -54,51 +56,100 @@ pub fn relevant(root: &Path, path: &Path) -> bool {
 }
 
 /// Starts watching `root`; changes trigger `preview` rebuilds.
+///
+/// Only the source folders are watched (recursively) and the root itself
+/// (for config.toml and source folders created later), never the output
+/// folders the build writes, whose events would flood the queue. When the
+/// kernel drops events (queue overflow) or reports an error, the next
+/// rebuild is forced.
 pub fn start(root: &Path, preview: Preview, log: Logger) -> notify::Result<Watcher> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+    // `None` asks for a forced rebuild.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<PathBuf>>();
     let root_for_events = root.to_path_buf();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
-            if matches!(event.kind, notify::EventKind::Access(_)) {
-                return;
-            }
-            for path in event.paths {
-                if relevant(&root_for_events, &path) {
-                    let _ = tx.send(path);
-                }
+        let Ok(event) = event else {
+            let _ = tx.send(None);
+            return;
+        };
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        if event.need_rescan() || event.paths.is_empty() {
+            let _ = tx.send(None);
+            return;
+        }
+        for path in event.paths {
+            let is_source_dir = path.parent() == Some(root_for_events.as_path())
+                && path
+                    .file_name()
+                    .is_some_and(|n| SOURCE_DIRS.iter().any(|d| n == *d));
+            if is_source_dir || relevant(&root_for_events, &path) {
+                let _ = tx.send(Some(path));
             }
         }
     })?;
-    watcher.watch(root, RecursiveMode::Recursive)?;
+    watcher.watch(root, RecursiveMode::NonRecursive)?;
+    let watched: Vec<PathBuf> = SOURCE_DIRS
+        .iter()
+        .map(|d| root.join(d))
+        .filter(|d| d.is_dir())
+        .collect();
+    for dir in &watched {
+        watcher.watch(dir, RecursiveMode::Recursive)?;
+    }
+    let watcher = std::sync::Arc::new(std::sync::Mutex::new(watcher));
+    let handle = std::sync::Arc::clone(&watcher);
     let root = root.to_path_buf();
     tokio::spawn(async move {
+        let mut watched = watched;
         while let Some(first) = rx.recv().await {
             let started = tokio::time::Instant::now();
-            let mut paths = vec![first];
+            let mut paths = Vec::new();
+            let mut forced = first.is_none();
+            paths.extend(first);
             loop {
                 let left = MAX_DELAY.saturating_sub(started.elapsed());
                 match tokio::time::timeout(QUIET.min(left), rx.recv()).await {
-                    Ok(Some(path)) if !left.is_zero() => {
-                        if !paths.contains(&path) {
-                            paths.push(path);
+                    Ok(Some(event)) => {
+                        match event {
+                            Some(path) if !paths.contains(&path) => paths.push(path),
+                            Some(_) => {}
+                            None => forced = true,
+                        }
+                        if left.is_zero() {
+                            break;
                         }
                     }
                     Ok(None) => return,
-                    _ => break,
+                    Err(_) => break,
                 }
             }
-            if preview.already_built(&paths) {
+            // A source folder that appeared (say, media/ at the first
+            // upload) is watched from now on, and everything in it counts.
+            for path in &paths {
+                if path.parent() == Some(root.as_path()) && path.is_dir() && !watched.contains(path)
+                {
+                    let mut watcher = handle.lock().unwrap_or_else(|p| p.into_inner());
+                    if watcher.watch(path, RecursiveMode::Recursive).is_ok() {
+                        watched.push(path.clone());
+                        forced = true;
+                    }
+                }
+            }
+            if !forced && preview.already_built(&paths) {
                 // The echo of a save the server has already built.
                 continue;
             }
-            let first = &paths[0];
-            let shown = first
-                .strip_prefix(&root)
-                .unwrap_or(first)
-                .display()
-                .to_string();
+            let shown = match paths.first() {
+                Some(first) => first
+                    .strip_prefix(&root)
+                    .unwrap_or(first)
+                    .display()
+                    .to_string(),
+                None => "events were dropped; rebuilding everything".into(),
+            };
             let more = match paths.len() {
-                1 => String::new(),
+                0 | 1 => String::new(),
                 n => format!(" and {} more", n - 1),
             };
             log(&format!("changed: {shown}{more}"));
@@ -120,6 +171,8 @@ mod tests {
             "/site/themes/default/templates/post.html",
             "/site/media/x.jpg",
             "/site/config.toml",
+            "/site/static/robots.txt",
+            "/site/templates/post.html",
         ] {
             assert!(relevant(root, Path::new(path)), "{path}");
         }

@@ -4,8 +4,13 @@
 (function () {
   "use strict";
   var overlay = null;
+  // The build this page came from; a newer one on connect means we missed it.
+  var script = document.currentScript;
+  var pageBuild = Number(script && script.getAttribute("data-build")) || 0;
   function page() {
-    var path = decodeURIComponent(location.pathname).replace(/^\//, "");
+    var path = location.pathname;
+    try { path = decodeURIComponent(path); } catch (e) { /* keep it encoded */ }
+    path = path.replace(/^\//, "");
     if (path === "" || path.charAt(path.length - 1) === "/") path += "index.html";
     return path;
   }
@@ -37,8 +42,11 @@
   events.addEventListener("build", function (event) {
     var build = JSON.parse(event.data);
     if (!build.ok) { showErrors(build.errors); return; }
+    if (build.id <= pageBuild && overlay === null) return;
+    var missed = build.id > pageBuild + 1;
+    pageBuild = build.id;
     var here = page();
-    var stale = overlay !== null || build.everything ||
+    var stale = overlay !== null || missed || build.everything ||
       build.changed.indexOf(here) >= 0 ||
       build.changed.some(function (file) { return /\.(css|js)$/.test(file); });
     if (stale) location.reload();
