@@ -170,28 +170,7 @@ fn not_a_site_is_reported_with_a_hint() {
 
 /// `quire ARGS` in `site` with `input` on stdin.
 fn quire_with_stdin(site: &Site, args: &[&str], input: &str) -> crate::support::Run {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .args(args)
-        .current_dir(site.root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    crate::support::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    crate::support::run_quire_with_stdin(site.root(), args, input)
 }
 
 #[test]

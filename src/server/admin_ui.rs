@@ -218,7 +218,7 @@ async fn check_form_csrf(session: &Session, sent: Option<&str>) -> Result<(), Ap
 fn to_login(next: &str) -> Response {
     Redirect::to(&format!(
         "/admin/login?next={}",
-        super::preview::urlencode(next)
+        crate::build::images::encode_url_path(next)
     ))
     .into_response()
 }
@@ -882,15 +882,13 @@ struct RenderForm {
 /// The live preview of the editor: Markdown to sanitised HTML (always
 /// sanitised here, whatever `raw_html` says, since it lands in the admin).
 async fn render_markdown(
-    State(state): State<AppState>,
-    user: CurrentUser,
+    _user: CurrentUser,
     session: Session,
     headers: axum::http::HeaderMap,
     Form(form): Form<RenderForm>,
 ) -> Result<Response, ApiError> {
     let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
     check_form_csrf(&session, sent).await?;
-    let _ = (&state, &user);
     let html = blocking(move || {
         let options = crate::build::parse::markdown::MarkdownOptions {
             raw_html: crate::config::RawHtml::Sanitize,
@@ -927,13 +925,10 @@ async fn original(
         std::fs::read(st.config().media_dir().join(rel)).map_err(ApiError::internal)
     })
     .await??;
-    let mime = match bytes.get(..4) {
-        Some([0xFF, 0xD8, 0xFF, _]) => "image/jpeg",
-        Some([0x89, b'P', b'N', b'G']) => "image/png",
-        Some([b'G', b'I', b'F', b'8']) => "image/gif",
-        Some(b"RIFF") if bytes.get(8..12) == Some(b"WEBP") => "image/webp",
-        _ => return Err(ApiError::not_found("only images are shown here")),
+    let Some(format) = crate::store::media::raster_format(&bytes) else {
+        return Err(ApiError::not_found("only images are shown here"));
     };
+    let mime = format.to_mime_type();
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 
@@ -1013,7 +1008,7 @@ async fn upload_media(
             // Post/redirect/get: reloading the page does not upload again.
             let target = format!(
                 "/admin/media?uploaded={}",
-                super::preview::urlencode(&stored.path)
+                crate::build::images::encode_url_path(&stored.path)
             );
             Ok(Redirect::to(&target).into_response())
         }

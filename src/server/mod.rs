@@ -85,7 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads)
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), api_csrf))
+        .layer(middleware::from_fn(api_csrf))
         .layer(middleware::from_fn(json_errors));
     Router::new()
         .nest("/api/v1", api)
@@ -176,12 +176,7 @@ async fn timeout(request: Request, next: Next) -> Response {
 /// Unsafe API requests made with a session that has a CSRF token must
 /// repeat it in `X-CSRF-Token`; requests without a session need none
 /// (they cannot act as anyone).
-async fn api_csrf(
-    State(_state): State<AppState>,
-    session: tower_sessions::Session,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn api_csrf(session: tower_sessions::Session, request: Request, next: Next) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS

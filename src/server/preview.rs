@@ -396,7 +396,11 @@ pub async fn serve(
 ) -> Response {
     if user.is_none() && !open_without_login(&state, &request) {
         let next = request.uri().path().to_string();
-        return Redirect::to(&format!("/admin/login?next={}", urlencode(&next))).into_response();
+        return Redirect::to(&format!(
+            "/admin/login?next={}",
+            crate::build::images::encode_url_path(&next)
+        ))
+        .into_response();
     }
     let out_dir = state.preview().out_dir().to_path_buf();
     let service = tower_http::services::ServeDir::new(&out_dir);
@@ -535,18 +539,6 @@ fn inject_reload(html: &[u8], build: u64) -> Vec<u8> {
     out.extend_from_slice(tag.as_bytes());
     out.extend_from_slice(&html[at..]);
     out
-}
-
-/// Percent-encodes a path for a query parameter.
-pub fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

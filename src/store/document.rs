@@ -130,7 +130,13 @@ pub fn check_as_build(
         media: None,
     };
     let (page, mut problems) = crate::build::parse::parse_file(&file, &plain);
-    if let Some(page) = page {
+    // Only a body that shows media images needs the second, media-aware
+    // parse; otherwise the first one's problems are the build's.
+    if let Some(page) = page.filter(|p| {
+        p.links
+            .iter()
+            .any(|l| l.kind == LinkKind::Image && l.url.starts_with("/media/"))
+    }) {
         let shown: std::collections::BTreeSet<String> = page
             .links
             .iter()

@@ -186,9 +186,8 @@ impl MediaStore {
         username: &str,
         now: DateTime<Utc>,
     ) -> Result<Stored, MediaError> {
-        let accepted = self.accept(bytes)?;
-        let pixels = process::decode_bytes(&accepted.bytes, &self.settings)
-            .map_err(MediaError::Undecodable)?;
+        let (format, ..) = self.inspect(bytes)?;
+        let pixels = self.decode(bytes, format)?;
         let scale = f64::from(AVATAR_SIZE) / f64::from(pixels.width.max(pixels.height));
         let pixels = if scale < 1.0 {
             let width = ((f64::from(pixels.width) * scale).round() as u32).max(1);
@@ -301,38 +300,20 @@ impl MediaStore {
 
     /// Decides whether `bytes` may be stored, and in which form.
     fn accept(&self, bytes: &[u8]) -> Result<Accepted, MediaError> {
-        if bytes.len() as u64 > self.max_upload {
-            return Err(MediaError::TooLarge {
-                limit_mib: self.max_upload / (1024 * 1024),
-            });
-        }
-        let format = sniff(bytes)?;
-        let settings = &self.settings;
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-        reader.limits(limits(settings));
-        let damaged = |err: image::ImageError| {
-            MediaError::Undecodable(format!(
-                "the image cannot be decoded: {}",
-                describe_error(&err, settings)
-            ))
-        };
-        let mut decoder = reader.into_decoder().map_err(damaged)?;
-        let (width, height) = decoder.dimensions();
-        check_pixels(width, height, settings).map_err(MediaError::Undecodable)?;
-        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-        // Decode every pixel: a file that fails here would fail the build.
-        let decoded = image::DynamicImage::from_decoder(decoder).map_err(damaged)?;
-        drop(decoded);
-        if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-            return Err(MediaError::Undecodable(
-                "the JPEG file is truncated: its end marker is missing; upload the whole file"
-                    .into(),
-            ));
-        }
+        let (format, width, height, orientation) = self.inspect(bytes)?;
         if orientation != Orientation::NoTransforms && format != ImageFormat::Gif {
-            let pixels = process::decode_bytes(bytes, settings).map_err(MediaError::Undecodable)?;
+            // Rotating means re-encoding: decode once, upright, and encode.
+            let pixels = self.decode(bytes, format)?;
             return self.encode(&pixels);
         }
+        // Decode every pixel: a file that fails here would fail the build.
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+        reader.limits(limits(&self.settings));
+        reader
+            .into_decoder()
+            .and_then(image::DynamicImage::from_decoder)
+            .map_err(|err| self.damaged(&err))?;
+        check_complete(bytes, format)?;
         let (bytes, extension) = match format {
             ImageFormat::Jpeg => (strip_jpeg(bytes), "jpg"),
             ImageFormat::Png => (strip_png(bytes), "png"),
@@ -348,6 +329,41 @@ impl MediaStore {
             width,
             height,
         })
+    }
+
+    /// The checks before any pixel is decoded: byte size, type from the
+    /// bytes, and the header's dimensions against the limits. Returns the
+    /// type, the stored dimensions and the EXIF orientation.
+    fn inspect(&self, bytes: &[u8]) -> Result<(ImageFormat, u32, u32, Orientation), MediaError> {
+        if bytes.len() as u64 > self.max_upload {
+            return Err(MediaError::TooLarge {
+                limit_mib: self.max_upload / (1024 * 1024),
+            });
+        }
+        let format = sniff(bytes)?;
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+        reader.limits(limits(&self.settings));
+        let mut decoder = reader.into_decoder().map_err(|err| self.damaged(&err))?;
+        let (width, height) = decoder.dimensions();
+        check_pixels(width, height, &self.settings).map_err(MediaError::Undecodable)?;
+        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+        Ok((format, width, height, orientation))
+    }
+
+    /// Every pixel, upright and in sRGB, after [`Self::inspect`] passed.
+    fn decode(&self, bytes: &[u8], format: ImageFormat) -> Result<Pixels, MediaError> {
+        let pixels = process::decode_bytes(bytes, &self.settings).map_err(|reason| {
+            MediaError::Undecodable(format!("the image cannot be decoded: {reason}"))
+        })?;
+        check_complete(bytes, format)?;
+        Ok(pixels)
+    }
+
+    fn damaged(&self, err: &image::ImageError) -> MediaError {
+        MediaError::Undecodable(format!(
+            "the image cannot be decoded: {}",
+            describe_error(err, &self.settings)
+        ))
     }
 
     /// Every file under media/ (hidden files left out), by path.
@@ -474,20 +490,27 @@ fn truncate(text: &str, max: usize) -> String {
     text
 }
 
+/// The raster image type of `bytes` by their magic numbers (JPEG, PNG, GIF,
+/// WebP), the only types quire accepts or serves as originals.
+pub fn raster_format(bytes: &[u8]) -> Option<ImageFormat> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImageFormat::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageFormat::Png)
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some(ImageFormat::Gif)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(ImageFormat::WebP)
+    } else {
+        None
+    }
+}
+
 /// The image type from the first bytes; anything else is refused with a
 /// message that says what the file seems to be.
 fn sniff(bytes: &[u8]) -> Result<ImageFormat, MediaError> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Ok(ImageFormat::Jpeg);
-    }
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Ok(ImageFormat::Png);
-    }
-    if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        return Ok(ImageFormat::Gif);
-    }
-    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        return Ok(ImageFormat::WebP);
+    if let Some(format) = raster_format(bytes) {
+        return Ok(format);
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
@@ -506,6 +529,16 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, MediaError> {
     Err(MediaError::Unsupported(format!(
         "only JPEG, PNG, GIF and WebP images can be uploaded; this file is {what}"
     )))
+}
+
+/// Refuses a JPEG whose end marker is missing (see [`jpeg_is_complete`]).
+fn check_complete(bytes: &[u8], format: ImageFormat) -> Result<(), MediaError> {
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(MediaError::Undecodable(
+            "the JPEG file is truncated: its end marker is missing; upload the whole file".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// True when an end-of-image marker follows the first start-of-scan: the

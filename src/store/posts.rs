@@ -87,11 +87,14 @@ pub fn create(content_dir: &Path, post: &NewPost<'_>) -> Result<PathBuf, StoreEr
     let text = format!("---\n{yaml}---\n\n{}", post.body);
     for n in 1..1000 {
         let slug = if n == 1 {
-            base.to_string()
+            base.clone()
         } else {
-            format!("{base}-{n}")
+            numbered(&base, n)
         };
         let path = dir.join(format!("{slug}.md"));
+        if std::fs::symlink_metadata(&path).is_ok() {
+            continue;
+        }
         match crate::fsx::create_new_atomic(&path, text.as_bytes()) {
             Ok(()) => return Ok(path),
             Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,

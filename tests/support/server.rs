@@ -152,21 +152,9 @@ impl Drop for Server {
 
 /// `quire user add NAME --role ROLE --password-stdin` in `site`.
 pub fn add_user(site: &Site, name: &str, role: &str, password: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .args(["user", "add", name, "--role", role, "--password-stdin"])
-        .current_dir(site.root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "user add {name}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let args = ["user", "add", name, "--role", role, "--password-stdin"];
+    let run = super::run_quire_with_stdin(site.root(), &args, &format!("{password}\n"));
+    assert!(run.code == 0, "user add {name}: {}", run.stderr);
 }
 
 /// An HTTP response, read whole.
