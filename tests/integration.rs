@@ -12,6 +12,8 @@ mod browser;
 mod build_errors;
 /// Responsive images: variants, orientation, metadata, cache, errors.
 mod build_images;
+/// Incremental builds: exactly the dependent outputs re-rendered, same files as a clean build.
+mod build_incremental;
 /// What a successful build writes: pages, feeds, URLs, HTML fragments.
 mod build_output;
 /// Incremental output: determinism, no rewrites, stale file removal.

@@ -7,6 +7,7 @@
 //! and its results must not depend on thread timing.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -43,11 +44,11 @@ pub struct TagEntry {
 #[derive(Debug, Clone, Default)]
 pub struct SiteIndex {
     /// Published posts (plus drafts and future posts with `--drafts`), newest first.
-    pub posts: Vec<Page>,
+    pub posts: Vec<Arc<Page>>,
     /// Standalone pages, by URL.
-    pub pages: Vec<Page>,
+    pub pages: Vec<Arc<Page>>,
     /// Author profiles, by username.
-    pub authors: Vec<Page>,
+    pub authors: Vec<Arc<Page>>,
     /// Tags by slug.
     pub tags: Vec<TagEntry>,
     /// For each author (same order as `authors`), indices of their posts.
@@ -90,7 +91,7 @@ const RESERVED: &[&str] = &[
 ];
 
 /// Organises `pages` into a [`SiteIndex`], reporting every inconsistency.
-pub fn index(pages: Vec<Page>, options: &IndexOptions<'_>) -> (SiteIndex, Diagnostics) {
+pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let mut posts = Vec::new();
     let mut standalone = Vec::new();
@@ -194,7 +195,7 @@ pub fn index(pages: Vec<Page>, options: &IndexOptions<'_>) -> (SiteIndex, Diagno
 }
 
 /// Reports the second and later files using one URL. `pages` must be sorted by URL.
-fn report_duplicates(pages: &[Page], diagnostics: &mut Diagnostics) {
+fn report_duplicates(pages: &[Arc<Page>], diagnostics: &mut Diagnostics) {
     for pair in pages.windows(2) {
         let (first, second) = (&pair[0], &pair[1]);
         if first.url_path == second.url_path {
@@ -277,7 +278,7 @@ mod tests {
     use crate::build::parse::{markdown::MarkdownOptions, parse};
     use crate::config::RawHtml;
 
-    fn pages(files: &[(&str, &str)]) -> Vec<Page> {
+    fn pages(files: &[(&str, &str)]) -> Vec<Arc<Page>> {
         let files: Vec<_> = files
             .iter()
             .map(|(p, t)| SourceFile {
@@ -292,10 +293,9 @@ mod tests {
                 base_path: "/",
                 media: None,
             },
-            None,
         );
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        pages
+        pages.into_iter().map(Arc::new).collect()
     }
 
     fn run(files: &[(&str, &str)], include_drafts: bool) -> (SiteIndex, Diagnostics) {

@@ -58,42 +58,93 @@ pub struct LoadedSite {
 
 /// Reads the site described by `config`.
 pub fn load(config: &Config) -> (LoadedSite, Diagnostics) {
-    let mut diagnostics = Diagnostics::new();
-    let root = &config.root;
-    let content_paths = list_files(root, Path::new("content"), &mut diagnostics);
-    let mut markdown: Vec<PathBuf> = Vec::with_capacity(content_paths.len());
-    for path in content_paths {
-        if path.extension().is_some_and(|e| e == "md") {
-            markdown.push(path);
-        }
-    }
-    let read: Vec<Result<SourceFile, Diagnostic>> = markdown
+    let (paths, mut diagnostics) = list_content(config);
+    let read: Vec<Result<SourceFile, Diagnostic>> = paths
         .into_par_iter()
-        .map(|rel_path| match std::fs::read(root.join(&rel_path)) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Ok(SourceFile { rel_path, text }),
-                Err(err) => {
-                    let offset = err.utf8_error().valid_up_to();
-                    Err(Diagnostic::error(
-                        &rel_path,
-                        format!("the file is not valid UTF-8 (at byte {offset})"),
-                    )
-                    .hint("save the file with UTF-8 encoding"))
-                }
-            },
-            Err(err) => Err(Diagnostic::error(
-                &rel_path,
-                format!("cannot read the file: {err}"),
-            )),
-        })
+        .map(|rel_path| read_source(&config.root, rel_path))
         .collect();
-    let mut site = LoadedSite::default();
+    let (mut site, problems) = load_theme_and_assets(config);
+    diagnostics.extend(problems);
     for result in read {
         match result {
             Ok(file) => site.content.push(file),
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
     }
+    (site, diagnostics)
+}
+
+/// The Markdown files under content/, relative to the root, sorted.
+pub fn list_content(config: &Config) -> (Vec<PathBuf>, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let mut paths = list_files(&config.root, Path::new("content"), &mut diagnostics);
+    paths.retain(|path| is_markdown(path));
+    (paths, diagnostics)
+}
+
+fn is_markdown(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "md")
+}
+
+/// Reads one content file (`rel_path` relative to `root`) as UTF-8.
+pub fn read_source(root: &Path, rel_path: PathBuf) -> Result<SourceFile, Diagnostic> {
+    match std::fs::read(root.join(&rel_path)) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile { rel_path, text }),
+            Err(err) => {
+                let offset = err.utf8_error().valid_up_to();
+                Err(Diagnostic::error(
+                    &rel_path,
+                    format!("the file is not valid UTF-8 (at byte {offset})"),
+                )
+                .hint("save the file with UTF-8 encoding"))
+            }
+        },
+        Err(err) => Err(Diagnostic::error(
+            &rel_path,
+            format!("cannot read the file: {err}"),
+        )),
+    }
+}
+
+/// Whether the walk of [`load`] would read the content file `rel_path`
+/// (relative to `root`) if it exists: Markdown, no hidden or temporary part,
+/// no symlink on the way. Lets a rebuild re-read one file instead of walking.
+pub fn is_content_file(root: &Path, rel_path: &Path) -> bool {
+    let mut parts = rel_path.components();
+    if parts.next() != Some(std::path::Component::Normal("content".as_ref())) {
+        return false;
+    }
+    let parts: Vec<_> = parts.collect();
+    if parts.is_empty() || !is_markdown(rel_path) || has_ignored_part(rel_path) {
+        return false;
+    }
+    // Every folder on the way must be a real folder, as the walk sees it.
+    let mut dir = root.join("content");
+    for part in &parts[..parts.len() - 1] {
+        dir.push(part);
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether some part of `rel_path` is one the walk skips (hidden files and
+/// folders, editor temporary files) or is not a plain name.
+pub fn has_ignored_part(rel_path: &Path) -> bool {
+    rel_path.components().any(|part| match part {
+        std::path::Component::Normal(name) => is_ignored(name),
+        _ => true,
+    })
+}
+
+/// Reads everything but the content: templates, static files and the list
+/// of media files.
+pub fn load_theme_and_assets(config: &Config) -> (LoadedSite, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let root = &config.root;
+    let mut site = LoadedSite::default();
 
     let theme_rel = Path::new("themes").join(&config.theme);
     if !root.join(&theme_rel).join("templates").is_dir() {

@@ -11,6 +11,7 @@
 //! architecture invariant checked by `tests/tidy.rs`).
 
 pub mod images;
+pub mod incremental;
 pub mod index;
 pub mod links;
 pub mod load;
@@ -20,7 +21,8 @@ pub mod render;
 pub mod report;
 pub mod write;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,6 +32,8 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use incremental::{Changes, Incremental};
+use incremental::{Output, Outputs};
 use render::{RenderInput, Theme};
 use report::{BuildReport, StageTiming};
 use write::Stager;
@@ -60,8 +64,6 @@ pub struct BuildOptions<'a> {
     pub now: DateTime<Utc>,
     /// Progress callback.
     pub progress: Option<ProgressFn<'a>>,
-    /// Parsed files kept between builds by a long-running process.
-    pub parse_cache: Option<&'a parse::ParseCache>,
 }
 
 impl std::fmt::Debug for BuildOptions<'_> {
@@ -84,7 +86,6 @@ impl BuildOptions<'_> {
             mode: Mode::Build,
             now: Utc::now(),
             progress: None,
-            parse_cache: None,
         }
     }
 }
@@ -136,11 +137,43 @@ impl Clock {
 
 /// Builds (or checks) the site of `config`.
 pub fn build(config: &Config, options: &BuildOptions<'_>) -> BuildOutcome {
+    build_with(config, options, None, &Changes::Everything)
+}
+
+/// Builds like [`build`], remembering the sources and outputs in `memory`
+/// for the next build of the same output folder, which then does only what
+/// `changes` (the files changed since this build) call for.
+pub fn build_incremental(
+    config: &Config,
+    options: &BuildOptions<'_>,
+    memory: &mut Incremental,
+    changes: &Changes,
+) -> BuildOutcome {
+    build_with(config, options, Some(memory), changes)
+}
+
+fn build_with(
+    config: &Config,
+    options: &BuildOptions<'_>,
+    memory: Option<&mut Incremental>,
+    changes: &Changes,
+) -> BuildOutcome {
     let mut clock = Clock::new();
     let mut report = BuildReport::default();
     let mut diagnostics = Diagnostics::new();
-    let outcome = run(config, options, &mut clock, &mut report, &mut diagnostics);
-    if let Err(diagnostic) = outcome {
+    let mut scratch = Incremental::new();
+    let remember = memory.is_some();
+    let memory = memory.unwrap_or(&mut scratch);
+    let mut run = Run {
+        config,
+        options,
+        memory,
+        remember,
+        clock: &mut clock,
+        report: &mut report,
+        diagnostics: &mut diagnostics,
+    };
+    if let Err(diagnostic) = run.run(changes) {
         diagnostics.push(diagnostic);
     }
     diagnostics.sort();
@@ -153,197 +186,326 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> BuildOutcome {
     }
 }
 
-fn run(
-    config: &Config,
-    options: &BuildOptions<'_>,
-    clock: &mut Clock,
-    report: &mut BuildReport,
-    diagnostics: &mut Diagnostics,
-) -> Result<(), Diagnostic> {
-    let progress = options.progress;
-    if options.mode == Mode::Build {
-        check_out_dir(config, &options.out_dir)?;
-    }
-    let (site, problems) = load::load(config);
-    diagnostics.extend(problems);
-    clock.lap("load", site.content.len(), progress);
+/// One build in progress.
+struct Run<'r, 'o> {
+    config: &'r Config,
+    options: &'r BuildOptions<'o>,
+    memory: &'r mut Incremental,
+    /// The memory outlives this build: worth computing keys and hashes.
+    remember: bool,
+    clock: &'r mut Clock,
+    report: &'r mut BuildReport,
+    diagnostics: &'r mut Diagnostics,
+}
 
-    let media = images::probe(&site.media, &config.images);
-    clock.lap("media", media.len(), progress);
+/// What one render job left in the output.
+struct Rendered {
+    path: String,
+    output: Output,
+    /// Rendered by this build rather than kept from the previous one.
+    fresh: bool,
+}
 
-    let markdown = parse::markdown::MarkdownOptions {
-        raw_html: config.raw_html,
-        base_path: &config.base_path,
-        media: Some(parse::markdown::MediaContext {
-            index: &media,
-            settings: &config.images,
-        }),
-    };
-    let (pages, problems) = parse::parse(&site.content, &markdown, options.parse_cache);
-    drop(site.content);
-    diagnostics.extend(problems);
-    clock.lap("parse", pages.len(), progress);
-
-    let media = Arc::new(media);
-    let requests = Arc::new(images::ImageRequests::default());
-    let functions = render::ImageFunctions {
-        media: Arc::clone(&media),
-        requests: Arc::clone(&requests),
-        settings: Arc::new(config.images.clone()),
-        base_path: Arc::from(config.base_path.as_str()),
-    };
-    let theme = match Theme::load(&site.templates, config, functions) {
-        Ok(theme) => Some(theme),
-        Err(problems) => {
-            diagnostics.extend(problems);
-            None
+impl Run<'_, '_> {
+    #[allow(clippy::too_many_lines)]
+    fn run(&mut self, changes: &Changes) -> Result<(), Diagnostic> {
+        let (config, options) = (self.config, self.options);
+        let progress = options.progress;
+        if options.mode == Mode::Build {
+            check_out_dir(config, &options.out_dir)?;
         }
-    };
-    let templates: BTreeSet<String> = site.templates.iter().map(|t| t.name.clone()).collect();
-    let index_options = index::IndexOptions {
-        include_drafts: options.include_drafts,
-        now: options.now,
-        media: &media,
-        templates: &templates,
-    };
-    let (site_index, problems) = index::index(pages, &index_options);
-    diagnostics.extend(problems);
-    report.posts = site_index.posts.len();
-    report.hidden_posts = site_index.hidden_posts;
-    report.next_scheduled = site_index.next_scheduled.map(|d| d.to_rfc3339());
-    clock.lap("index", site_index.posts.len(), progress);
+        let clock = &mut *self.clock;
+        let mut lap = |stage: &'static str, count: usize| clock.lap(stage, count, progress);
+        let (pages, problems, reloaded) =
+            incremental::Sources::refresh(&mut self.memory.sources, config, changes, &mut lap);
+        self.diagnostics.extend(problems);
+        let Some(sources) = self.memory.sources.as_ref() else {
+            return Ok(());
+        };
+        let media = Arc::clone(&sources.media);
+        let site = &sources.rest;
 
-    // Non-image media files are published as they are; images only as
-    // variants, which carry no metadata.
-    let plain_media: Vec<&load::AssetFile> = site
-        .media
-        .iter()
-        .filter(|asset| {
-            let rel = asset
-                .out_path
-                .strip_prefix("media/")
-                .unwrap_or(&asset.out_path);
-            matches!(media.get(rel), Some(images::MediaEntry::Other(_)))
-        })
-        .collect();
-    let jobs = render::plan(&site_index, config);
-    let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
-    expected.insert(OUTPUT_MARKER.to_string());
-    for asset in site.static_files.iter().chain(plain_media.iter().copied()) {
-        if !expected.insert(asset.out_path.clone()) {
-            let rel = asset
-                .source
-                .strip_prefix(&config.root)
-                .unwrap_or(&asset.source);
-            diagnostics.push(
-                Diagnostic::error(rel, format!("this file would replace `/{}`, which quire generates", asset.out_path))
-                    .hint("rename or move the file; static files may not take the place of pages, feeds or other files"),
+        let requests = Arc::new(images::ImageRequests::default());
+        let functions = render::ImageFunctions {
+            media: Arc::clone(&media),
+            requests: Arc::clone(&requests),
+            settings: Arc::new(config.images.clone()),
+            base_path: Arc::from(config.base_path.as_str()),
+        };
+        let theme = match Theme::load(&site.templates, config, functions) {
+            Ok(theme) => Some(theme),
+            Err(problems) => {
+                self.diagnostics.extend(problems);
+                None
+            }
+        };
+        let templates: BTreeSet<String> = site.templates.iter().map(|t| t.name.clone()).collect();
+        let index_options = index::IndexOptions {
+            include_drafts: options.include_drafts,
+            now: options.now,
+            media: &media,
+            templates: &templates,
+        };
+        let (site_index, problems) = index::index(pages, &index_options);
+        self.diagnostics.extend(problems);
+        self.report.posts = site_index.posts.len();
+        self.report.hidden_posts = site_index.hidden_posts;
+        self.report.next_scheduled = site_index.next_scheduled.map(|d| d.to_rfc3339());
+        self.clock.lap("index", site_index.posts.len(), progress);
+
+        // Non-image media files are published as they are; images only as
+        // variants, which carry no metadata.
+        let plain_media: Vec<&load::AssetFile> = site
+            .media
+            .iter()
+            .filter(|asset| {
+                let rel = asset
+                    .out_path
+                    .strip_prefix("media/")
+                    .unwrap_or(&asset.out_path);
+                matches!(media.get(rel), Some(images::MediaEntry::Other(_)))
+            })
+            .collect();
+        let jobs = render::plan(&site_index, config);
+        let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
+        expected.insert(OUTPUT_MARKER.to_string());
+        for asset in site.static_files.iter().chain(plain_media.iter().copied()) {
+            if !expected.insert(asset.out_path.clone()) {
+                let rel = asset
+                    .source
+                    .strip_prefix(&config.root)
+                    .unwrap_or(&asset.source);
+                self.diagnostics.push(
+                    Diagnostic::error(rel, format!("this file would replace `/{}`, which quire generates", asset.out_path))
+                        .hint("rename or move the file; static files may not take the place of pages, feeds or other files"),
+                );
+            }
+        }
+        self.diagnostics
+            .extend(path_clashes(&expected, &site.static_files, &config.root));
+        let severity = if options.mode == Mode::Check {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        self.diagnostics
+            .extend(links::check_links(&site_index, &expected, severity));
+        self.report.pages = jobs
+            .iter()
+            .filter(|j| j.out_path().ends_with(".html"))
+            .count();
+
+        let Some(theme) = theme else { return Ok(()) };
+        if self.diagnostics.has_errors() {
+            return Ok(());
+        }
+        let writing = options.mode == Mode::Build;
+        let mut stager = Stager::new(&options.out_dir);
+        if writing {
+            stager
+                .prepare()
+                .map_err(|err| write_error(&options.out_dir, &err))?;
+            stager
+                .put(OUTPUT_MARKER, OUTPUT_MARKER_TEXT.as_bytes())
+                .map_err(|err| write_error(&options.out_dir, &err))?;
+        }
+        // What the output folder holds, when this memory wrote it last.
+        let previous = self.memory.outputs.take().filter(|outputs| {
+            writing
+                && outputs.out_dir == options.out_dir
+                && options.out_dir.join(OUTPUT_MARKER).is_file()
+        });
+        let keys = if self.remember {
+            let global = global_key(config, options, &media);
+            render::inputs::job_keys(&jobs, &site_index, &theme, config, global)
+        } else {
+            Vec::new()
+        };
+        let all_posts: Vec<usize> = (0..site_index.posts.len()).collect();
+        let input = RenderInput {
+            theme: &theme,
+            index: &site_index,
+            config,
+            jobs: &jobs,
+            drafts: options.include_drafts,
+            all_posts: &all_posts,
+            images: render::context::Images {
+                media: &media,
+                requests: &requests,
+            },
+        };
+        let remember = self.remember;
+        let out_dir = &options.out_dir;
+        let stager_ref = &stager;
+        let previous_ref = previous.as_ref();
+        let rendered: Vec<Result<Rendered, Diagnostic>> = jobs
+            .par_iter()
+            .enumerate()
+            .map(|(n, job)| {
+                let path = job.out_path();
+                let key = keys.get(n).copied();
+                let before = previous_ref.and_then(|p| p.files.get(&path));
+                if let Some(before) = before
+                    && key.is_some()
+                    && before.key == key
+                {
+                    // Same inputs, so the same bytes are already there.
+                    stager_ref.keep();
+                    return Ok(Rendered {
+                        path,
+                        output: before.clone(),
+                        fresh: false,
+                    });
+                }
+                let (bytes, images) =
+                    images::ImageRequests::collect(|| render::render_job(job, &input));
+                let bytes = bytes?;
+                let hash = if remember { bytes_hash(&bytes) } else { 0 };
+                if writing {
+                    let written = match before {
+                        Some(before) if before.key.is_some() && before.bytes == hash => {
+                            stager_ref.keep();
+                            Ok(())
+                        }
+                        Some(before) if before.key.is_some() => stager_ref.put_new(&path, &bytes),
+                        _ => stager_ref.put(&path, &bytes),
+                    };
+                    written.map_err(|err| write_error(&out_dir.join(&path), &err))?;
+                }
+                Ok(Rendered {
+                    path,
+                    output: Output {
+                        key,
+                        bytes: hash,
+                        images,
+                    },
+                    fresh: true,
+                })
+            })
+            .collect();
+        // Copied files are looked at only when their folders changed.
+        let copy_all = previous.is_none() || reloaded.rest;
+        let copies: Vec<Result<(), Diagnostic>> = site
+            .static_files
+            .par_iter()
+            .chain(plain_media.par_iter().copied())
+            .map(|asset| {
+                if !writing {
+                    return Ok(());
+                }
+                if copy_all {
+                    stager
+                        .copy(&asset.out_path, &asset.source)
+                        .map_err(|err| write_error(&asset.source, &err))?;
+                } else {
+                    stager.keep();
+                }
+                Ok(())
+            })
+            .collect();
+        self.clock.lap("render", jobs.len(), progress);
+        let mut outputs: HashMap<String, Output> = HashMap::new();
+        let mut failed = Vec::new();
+        let mut wanted = requests.take();
+        for result in rendered {
+            match result {
+                Ok(rendered) => {
+                    if rendered.fresh {
+                        self.report.rendered.push(rendered.path.clone());
+                    }
+                    wanted.extend(rendered.output.images.iter().cloned());
+                    outputs.insert(rendered.path, rendered.output);
+                }
+                Err(problem) => failed.push(problem),
+            }
+        }
+        self.report.rendered.sort();
+        failed.extend(copies.into_iter().filter_map(Result::err));
+        self.diagnostics.extend(collapse_repeats(failed));
+
+        for page in site_index
+            .posts
+            .iter()
+            .chain(&site_index.pages)
+            .chain(&site_index.authors)
+        {
+            wanted.extend(
+                page.images
+                    .iter()
+                    .map(|rel| (rel.clone(), images::Crop::Fit)),
             );
         }
-    }
-    diagnostics.extend(path_clashes(&expected, &site.static_files, &config.root));
-    let severity = if options.mode == Mode::Check {
-        Severity::Error
-    } else {
-        Severity::Warning
-    };
-    diagnostics.extend(links::check_links(&site_index, &expected, severity));
-    report.pages = jobs
-        .iter()
-        .filter(|j| j.out_path().ends_with(".html"))
-        .count();
-
-    let Some(theme) = theme else { return Ok(()) };
-    if diagnostics.has_errors() {
-        return Ok(());
-    }
-    let mut stager = Stager::new(&options.out_dir);
-    let writing = options.mode == Mode::Build;
-    if writing {
-        stager
-            .prepare()
-            .map_err(|err| write_error(&options.out_dir, &err))?;
-        stager
-            .put(OUTPUT_MARKER, OUTPUT_MARKER_TEXT.as_bytes())
-            .map_err(|err| write_error(&options.out_dir, &err))?;
-    }
-    let all_posts: Vec<usize> = (0..site_index.posts.len()).collect();
-    let input = RenderInput {
-        theme: &theme,
-        index: &site_index,
-        config,
-        jobs: &jobs,
-        drafts: options.include_drafts,
-        all_posts: &all_posts,
-        images: render::context::Images {
-            media: &media,
-            requests: &requests,
-        },
-    };
-    let results: Vec<Result<(), Diagnostic>> = jobs
-        .par_iter()
-        .map(|job| {
-            let bytes = render::render_job(job, &input)?;
-            let path = job.out_path();
-            if writing {
-                stager
-                    .put(&path, &bytes)
-                    .map_err(|err| write_error(&options.out_dir.join(&path), &err))?;
+        let plan = images::process::ImagePlan::new(&wanted, &media, &config.images);
+        expected.extend(plan.out_paths());
+        self.report.files = expected.len();
+        if writing && !self.diagnostics.has_errors() {
+            // Variants are named by content, so one the output already has
+            // is right; only a media change can alter a GIF published as is.
+            let plan = match &previous {
+                Some(previous) if !reloaded.media => {
+                    plan.missing(|path| previous.files.contains_key(path))
+                }
+                _ => plan,
+            };
+            let (image_report, problems) =
+                images::process::process(&plan, &config.images, Some(&stager));
+            self.report.images = image_report;
+            self.diagnostics.extend(problems);
+            self.clock
+                .lap("images", self.report.images.variants, progress);
+        }
+        if self.diagnostics.has_errors() || !writing {
+            stager.abort();
+            self.memory.outputs = previous;
+            return Ok(());
+        }
+        self.report.output_touched = true;
+        let committed = match &previous {
+            Some(previous) => {
+                let stale: Vec<String> = previous
+                    .files
+                    .keys()
+                    .filter(|path| !expected.contains(*path))
+                    .cloned()
+                    .collect();
+                stager.commit_known(&stale)
             }
-            Ok(())
-        })
-        .chain(
-            site.static_files
-                .par_iter()
-                .chain(plain_media.par_iter().copied())
-                .map(|asset| {
-                    if writing {
-                        stager
-                            .copy(&asset.out_path, &asset.source)
-                            .map_err(|err| write_error(&asset.source, &err))?;
-                    }
-                    Ok(())
-                }),
-        )
-        .collect();
-    clock.lap("render", jobs.len(), progress);
-    diagnostics.extend(collapse_repeats(
-        results.into_iter().filter_map(Result::err).collect(),
-    ));
+            None => stager.commit(&expected),
+        };
+        self.report.write = committed.map_err(|err| write_error(&options.out_dir, &err))?;
+        if self.remember {
+            for path in expected {
+                outputs.entry(path).or_default();
+            }
+            self.memory.outputs = Some(Outputs {
+                out_dir: options.out_dir.clone(),
+                files: outputs,
+            });
+        }
+        self.clock.lap("write", self.report.write.written, progress);
+        Ok(())
+    }
+}
 
-    let mut wanted = requests.take();
-    for page in site_index
-        .posts
-        .iter()
-        .chain(&site_index.pages)
-        .chain(&site_index.authors)
-    {
-        wanted.extend(
-            page.images
-                .iter()
-                .map(|rel| (rel.clone(), images::Crop::Fit)),
-        );
-    }
-    let plan = images::process::ImagePlan::new(&wanted, &media, &config.images);
-    expected.extend(plan.out_paths());
-    report.files = expected.len();
-    if writing && !diagnostics.has_errors() {
-        let (image_report, problems) =
-            images::process::process(&plan, &config.images, Some(&stager));
-        report.images = image_report;
-        diagnostics.extend(problems);
-        clock.lap("images", report.images.variants, progress);
-    }
-    if diagnostics.has_errors() || !writing {
-        stager.abort();
-        return Ok(());
-    }
-    report.output_touched = true;
-    report.write = stager
-        .commit(&expected)
-        .map_err(|err| write_error(&options.out_dir, &err))?;
-    clock.lap("write", report.write.written, progress);
-    Ok(())
+/// What every output may depend on besides its own inputs: settings, the
+/// media files, whether drafts show, and this program.
+fn global_key(config: &Config, options: &BuildOptions<'_>, media: &images::MediaIndex) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (
+        format!("{config:?}"),
+        options.include_drafts,
+        format!("{media:?}"),
+        env!("CARGO_PKG_VERSION"),
+    )
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
+fn bytes_hash(bytes: &[u8]) -> u64 {
+    let hash = blake3::hash(bytes);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(first)
 }
 
 /// Output paths that are both a file and a folder's prefix (a static file

@@ -113,6 +113,10 @@ pub struct Page {
     pub images: Vec<String>,
     /// Lines of the front matter fields, for errors found in later stages.
     pub field_lines: Vec<(String, usize)>,
+    /// Identifies the file's path, text and parse options: equal
+    /// fingerprints mean equal pages, which lets a rebuild skip every
+    /// output made only from unchanged pages.
+    pub fingerprint: u64,
 }
 
 impl Page {

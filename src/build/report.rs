@@ -35,6 +35,10 @@ pub struct BuildReport {
     pub output_touched: bool,
     /// Image variants: used sources, published variants, decodes, encodes.
     pub images: ImageReport,
+    /// Output files rendered by this build, sorted (an incremental build
+    /// renders only those whose inputs changed).
+    #[serde(skip)]
+    pub rendered: Vec<String>,
     /// Per-stage timings.
     pub timings: Vec<StageTiming>,
     /// Total wall-clock milliseconds.

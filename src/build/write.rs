@@ -126,6 +126,20 @@ impl Stager {
         Ok(())
     }
 
+    /// Stages `bytes` as output file `rel`, known to differ from what the
+    /// output holds (a build that remembers the previous output's hash).
+    pub fn put_new(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        let staged = self.staging_path(rel)?;
+        fs::write(&staged, bytes)?;
+        self.record(rel, staged);
+        Ok(())
+    }
+
+    /// Counts output file `rel` as already right without looking at it.
+    pub fn keep(&self) {
+        self.unchanged.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Stages a copy of `source` as output file `rel`, unless identical.
     pub fn copy(&self, rel: &str, source: &Path) -> io::Result<()> {
         if !self.fresh && crate::fsx::same_file_contents(source, &self.out_dir.join(rel)) {
@@ -140,7 +154,17 @@ impl Stager {
 
     /// Moves staged files into place, then deletes every file in the output
     /// folder that is not in `expected`.
-    pub fn commit(mut self, expected: &BTreeSet<String>) -> io::Result<WriteReport> {
+    pub fn commit(self, expected: &BTreeSet<String>) -> io::Result<WriteReport> {
+        self.commit_with(Stale::Walk(expected))
+    }
+
+    /// Like [`Stager::commit`] when the caller knows which files are stale
+    /// (`stale`, which may name files already gone): no walk of the output.
+    pub fn commit_known(self, stale: &[String]) -> io::Result<WriteReport> {
+        self.commit_with(Stale::Known(stale))
+    }
+
+    fn commit_with(mut self, stale: Stale<'_>) -> io::Result<WriteReport> {
         let mut report = WriteReport {
             unchanged: *self.unchanged.get_mut(),
             ..WriteReport::default()
@@ -176,7 +200,10 @@ impl Stager {
         })?;
         report.written = staged.len();
         report.changed = staged.into_iter().map(|(rel, _)| rel).collect();
-        report.removed = remove_stale(&self.out_dir, expected)?;
+        report.removed = match stale {
+            Stale::Walk(expected) => remove_stale(&self.out_dir, expected)?,
+            Stale::Known(stale) => remove_known(&self.out_dir, stale)?,
+        };
         if let Some(dir) = &self.staging_dir {
             fs::remove_dir_all(dir)?;
         }
@@ -222,6 +249,44 @@ fn make_dir(dir: &Path, out_dir: &Path) -> io::Result<()> {
         }
         Err(err) => Err(err),
     }
+}
+
+/// Which files a commit deletes.
+enum Stale<'a> {
+    /// Every file not in this set (found by walking the output).
+    Walk(&'a BTreeSet<String>),
+    /// These files.
+    Known(&'a [String]),
+}
+
+/// Deletes the files `stale` (relative to `out_dir`) and the folders they
+/// leave empty.
+fn remove_known(out_dir: &Path, stale: &[String]) -> io::Result<usize> {
+    let mut removed = 0;
+    let mut parents = BTreeSet::new();
+    for rel in stale {
+        let path = out_dir.join(rel);
+        match fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        let mut parent = Path::new(rel).parent();
+        while let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
+            parents.insert(dir.to_path_buf());
+            parent = dir.parent();
+        }
+    }
+    // Deepest first, so a folder is empty once its children are gone.
+    let mut parents: Vec<PathBuf> = parents.into_iter().collect();
+    parents.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in parents {
+        let dir = out_dir.join(dir);
+        if fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_none()) {
+            fs::remove_dir(&dir)?;
+        }
+    }
+    Ok(removed)
 }
 
 /// Deletes files under `out_dir` not listed in `expected`, and folders left empty.

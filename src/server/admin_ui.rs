@@ -784,7 +784,10 @@ async fn create_post(
     }
     match posts::create_post(&state, &user, form.request()).await {
         Ok(post) => {
-            state.preview().rebuild().await;
+            state
+                .preview()
+                .rebuild_for(posts::post_file(&post.slug))
+                .await;
             Ok(Redirect::to(&format!("/admin/posts/{}/edit?saved=1", post.slug)).into_response())
         }
         Err(err) if err.status.is_client_error() => {
@@ -824,7 +827,10 @@ async fn save_post(
     let expected = form.revision.clone().unwrap_or_default();
     match posts::update_post(&state, &user, slug.clone(), expected, form.request()).await {
         Ok(post) => {
-            state.preview().rebuild().await;
+            state
+                .preview()
+                .rebuild_for(posts::post_file(&post.slug))
+                .await;
             Ok(Redirect::to(&format!("/admin/posts/{}/edit?saved=1", post.slug)).into_response())
         }
         Err(err) if err.status == StatusCode::PRECONDITION_FAILED => {
@@ -862,12 +868,12 @@ async fn delete_post(
         return Ok(to_login("/admin/"));
     };
     let result = match check_form_csrf(&session, form.csrf_token.as_deref()).await {
-        Ok(()) => posts::delete_post(&state, &user, slug, None).await,
+        Ok(()) => posts::delete_post(&state, &user, slug.clone(), None).await,
         Err(err) => Err(err),
     };
     match result {
         Ok(()) => {
-            state.preview().rebuild().await;
+            state.preview().rebuild_for(posts::post_file(&slug)).await;
             Ok(Redirect::to("/admin/?deleted=1").into_response())
         }
         Err(err) => Ok(error_page(&state, Some(&user), &user.csrf, &err)),

@@ -7,6 +7,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
+use std::path::PathBuf;
+
+use crate::build::Changes;
 
 use super::auth::may_change;
 use super::error::{ApiError, blocking};
@@ -157,6 +160,13 @@ pub async fn create_post(
     Ok(post)
 }
 
+/// The change a save or delete of post `slug` makes.
+pub fn post_file(slug: &str) -> Changes {
+    Changes::Paths(vec![
+        PathBuf::from("content/posts").join(format!("{slug}.md")),
+    ])
+}
+
 /// `POST /api/v1/posts`: 201 `{slug, revision}`.
 pub async fn create(
     State(state): State<AppState>,
@@ -164,7 +174,7 @@ pub async fn create(
     JsonBody(request): JsonBody<PostRequest>,
 ) -> Result<Response, ApiError> {
     let post = create_post(&state, &user, request).await?;
-    let build = state.preview().rebuild().await;
+    let build = state.preview().rebuild_for(post_file(&post.slug)).await;
     let mut response = (
         StatusCode::CREATED,
         Json(json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() })),
@@ -258,7 +268,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let expected = require_if_match(&headers)?;
     let post = update_post(&state, &user, slug, expected, request).await?;
-    let build = state.preview().rebuild().await;
+    let build = state.preview().rebuild_for(post_file(&post.slug)).await;
     let mut response =
         Json(json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() }))
             .into_response();
@@ -298,7 +308,7 @@ pub async fn delete(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    delete_post(&state, &user, slug, if_match(&headers)).await?;
-    state.preview().rebuild().await;
+    delete_post(&state, &user, slug.clone(), if_match(&headers)).await?;
+    state.preview().rebuild_for(post_file(&slug)).await;
     Ok(StatusCode::NO_CONTENT)
 }

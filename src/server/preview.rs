@@ -25,7 +25,7 @@ use tower::ServiceExt as _;
 
 use super::session::CurrentUser;
 use super::state::{AppState, Logger};
-use crate::build::{BuildOptions, Mode};
+use crate::build::{BuildOptions, Changes, Incremental, Mode};
 use crate::config::Config;
 
 /// The result of the latest preview build.
@@ -82,10 +82,14 @@ struct Inner {
     closing: tokio::sync::watch::Sender<bool>,
     /// When the latest build began reading the site.
     last_start: RwLock<Option<std::time::SystemTime>>,
-    /// Parsed files of the preview build and of public/ (different base
-    /// URLs, so different caches).
-    parse_cache: crate::build::parse::ParseCache,
-    public_parse_cache: crate::build::parse::ParseCache,
+    /// Changes not yet built into the preview, and into public/ (which is
+    /// built only after a good preview).
+    pending: std::sync::Mutex<Option<Changes>>,
+    public_pending: std::sync::Mutex<Option<Changes>>,
+    /// What the preview's and public/'s builds remember between builds
+    /// (different base URLs, so different memories).
+    memory: std::sync::Mutex<Incremental>,
+    public_memory: std::sync::Mutex<Incremental>,
     log: Logger,
 }
 
@@ -107,8 +111,10 @@ impl Preview {
                 due: tokio::sync::watch::channel(None).0,
                 closing: tokio::sync::watch::channel(false).0,
                 last_start: RwLock::new(None),
-                parse_cache: crate::build::parse::ParseCache::default(),
-                public_parse_cache: crate::build::parse::ParseCache::default(),
+                pending: std::sync::Mutex::new(None),
+                public_pending: std::sync::Mutex::new(None),
+                memory: std::sync::Mutex::new(Incremental::new()),
+                public_memory: std::sync::Mutex::new(Incremental::new()),
                 log,
             }),
         }
@@ -128,9 +134,22 @@ impl Preview {
             .clone()
     }
 
-    /// Rebuilds and waits until a build that started after this call has
-    /// finished; returns its status.
+    /// Rebuilds everything (the caller does not know what changed) and
+    /// waits until a build that started after this call has finished;
+    /// returns its status.
     pub async fn rebuild(&self) -> Arc<BuildStatus> {
+        self.rebuild_for(Changes::Everything).await
+    }
+
+    /// Rebuilds what `changes` touch, like [`Preview::rebuild`].
+    pub async fn rebuild_for(&self, changes: Changes) -> Arc<BuildStatus> {
+        {
+            let mut pending = lock(&self.inner.pending);
+            *pending = Some(match pending.take() {
+                Some(earlier) => earlier.merge(changes),
+                None => changes,
+            });
+        }
         // The build runs in a task of its own, holding the lock to the end:
         // a caller that goes away (a timeout, a closed connection) can
         // neither leave a build running unlocked nor lose its result.
@@ -201,7 +220,8 @@ impl Preview {
                             () = tokio::time::sleep(step + std::time::Duration::from_millis(200)) => {
                                 if Utc::now() >= when {
                                     (this.inner.log)(&format!("a scheduled post is due ({when}); rebuilding"));
-                                    this.rebuild().await;
+                                    // No file changed, only the time.
+                                    this.rebuild_for(Changes::Paths(Vec::new())).await;
                                 }
                             }
                             changed = due.changed() => if changed.is_err() { return },
@@ -288,12 +308,22 @@ impl Preview {
                 ..BuildStatus::default()
             };
         }
+        let changes = lock(&inner.pending)
+            .take()
+            .unwrap_or(Changes::Paths(Vec::new()));
+        {
+            let mut public = lock(&inner.public_pending);
+            *public = Some(match public.take() {
+                Some(earlier) => earlier.merge(changes.clone()),
+                None => changes.clone(),
+            });
+        }
         let mut options = BuildOptions::new(&config);
         options.out_dir.clone_from(&inner.out_dir);
         options.include_drafts = true;
         options.mode = Mode::Build;
-        options.parse_cache = Some(&inner.parse_cache);
-        let outcome = crate::build::build(&config, &options);
+        let outcome =
+            crate::build::build_incremental(&config, &options, &mut lock(&inner.memory), &changes);
         let mut errors: Vec<String> = outcome
             .diagnostics
             .errors()
@@ -304,17 +334,32 @@ impl Preview {
         // one comes due.
         let mut next_scheduled = None;
         if inner.publish && outcome.is_ok() {
-            let mut public_options = BuildOptions::new(&production);
-            public_options.parse_cache = Some(&inner.public_parse_cache);
-            let public = crate::build::build(&production, &public_options);
+            let public_options = BuildOptions::new(&production);
+            let changes = lock(&inner.public_pending)
+                .take()
+                .unwrap_or(Changes::Paths(Vec::new()));
+            let public = crate::build::build_incremental(
+                &production,
+                &public_options,
+                &mut lock(&inner.public_memory),
+                &changes,
+            );
             errors.extend(public.diagnostics.errors().map(|d| format!("public/: {d}")));
             next_scheduled = public.report.next_scheduled.or(next_scheduled);
         }
         let ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         if errors.is_empty() {
+            let stages: Vec<String> = outcome
+                .report
+                .timings
+                .iter()
+                .map(|t| format!("{} {:.0}", t.stage, t.ms))
+                .collect();
             (inner.log)(&format!(
-                "preview rebuilt: {} pages in {ms} ms",
-                outcome.report.pages
+                "preview rebuilt: {} pages in {ms} ms ({}; {} written)",
+                outcome.report.pages,
+                stages.join(", "),
+                outcome.report.write.written
             ));
         } else {
             (inner.log)(&format!(
@@ -339,6 +384,13 @@ impl Preview {
             id: 0,
         }
     }
+}
+
+/// Locks `mutex`; a panic in an earlier build does not stop later ones.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `GET /api/v1/build`: the latest preview build's result.

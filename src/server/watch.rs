@@ -16,7 +16,7 @@ use super::preview::Preview;
 use super::state::Logger;
 
 /// Quiet time that ends a burst of events.
-const QUIET: Duration = Duration::from_millis(40);
+const QUIET: Duration = Duration::from_millis(10);
 /// Longest wait after the first event of a burst.
 const MAX_DELAY: Duration = Duration::from_millis(400);
 
@@ -153,7 +153,12 @@ pub fn start(root: &Path, preview: Preview, log: Logger) -> notify::Result<Watch
                 n => format!(" and {} more", n - 1),
             };
             log(&format!("changed: {shown}{more}"));
-            preview.rebuild().await;
+            let changes = if forced {
+                crate::build::Changes::Everything
+            } else {
+                crate::build::Changes::Paths(paths)
+            };
+            preview.rebuild_for(changes).await;
         }
     });
     Ok(Watcher { _inner: watcher })

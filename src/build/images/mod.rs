@@ -414,6 +414,12 @@ pub fn variants(rel: &str, info: &ImageInfo, crop: Crop, settings: &ImageSetting
 #[derive(Debug, Default)]
 pub struct ImageRequests(Mutex<BTreeSet<(String, Crop)>>);
 
+thread_local! {
+    /// Requests of the rendering running on this thread (see [`ImageRequests::collect`]).
+    static COLLECTED: std::cell::RefCell<Option<Vec<(String, Crop)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 impl ImageRequests {
     /// Records that `rel` is used with `crop`.
     pub fn add(&self, rel: &str, crop: Crop) {
@@ -421,6 +427,23 @@ impl ImageRequests {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert((rel.to_string(), crop));
+        COLLECTED.with_borrow_mut(|collected| {
+            if let Some(collected) = collected {
+                collected.push((rel.to_string(), crop));
+            }
+        });
+    }
+
+    /// Runs `work` (one output's rendering) and returns what it requested
+    /// besides its result, so a later build that skips the output can still
+    /// ask for its images.
+    pub fn collect<T>(work: impl FnOnce() -> T) -> (T, Vec<(String, Crop)>) {
+        let outer = COLLECTED.replace(Some(Vec::new()));
+        let result = work();
+        let mut collected = COLLECTED.replace(outer).unwrap_or_default();
+        collected.sort();
+        collected.dedup();
+        (result, collected)
     }
 
     /// Everything requested, sorted.

@@ -70,6 +70,19 @@ impl ImagePlan {
         Self { sources }
     }
 
+    /// The part of the plan whose outputs are not all `present` already.
+    pub fn missing(&self, present: impl Fn(&str) -> bool) -> Self {
+        let mut left = Self {
+            sources: self.sources.clone(),
+        };
+        left.sources.retain(|(rel, info, variants)| {
+            let original = (info.format == SourceFormat::Gif).then(|| format!("media/{rel}"));
+            !variants.iter().all(|v| present(&v.out_path))
+                || original.is_some_and(|path| !present(&path))
+        });
+        left
+    }
+
     /// Output paths of every variant (and of GIFs, published as they are).
     pub fn out_paths(&self) -> impl Iterator<Item = String> + '_ {
         self.sources.iter().flat_map(|(rel, info, variants)| {

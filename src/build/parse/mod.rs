@@ -7,7 +7,7 @@ pub mod front_matter;
 pub mod highlight;
 pub mod markdown;
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Component, Path};
 
 use rayon::prelude::*;
@@ -18,25 +18,13 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use front_matter::{FrontMatter, FrontMatterError};
 use markdown::MarkdownOptions;
 
-/// Parses every file; files with errors are left out of the result. With a
-/// cache, files whose text and options are unchanged since the cache saw
-/// them are not parsed again (parsing is a pure function of both).
-pub fn parse(
-    files: &[SourceFile],
-    options: &MarkdownOptions<'_>,
-    cache: Option<&ParseCache>,
-) -> (Vec<Page>, Diagnostics) {
-    let key = cache.map(|_| options_key(options));
+/// Parses every file; files with errors are left out of the result.
+pub fn parse(files: &[SourceFile], options: &MarkdownOptions<'_>) -> (Vec<Page>, Diagnostics) {
+    let key = options_key(options);
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
         .par_iter()
-        .map(|file| match (cache, key) {
-            (Some(cache), Some(key)) => cache.parse(file, key, || parse_file(file, options)),
-            _ => parse_file(file, options),
-        })
+        .map(|file| parse_keyed(file, options, key, &text_hash(&file.text)))
         .collect();
-    if let Some(cache) = cache {
-        cache.retain(files);
-    }
     let mut pages = Vec::with_capacity(results.len());
     let mut diagnostics = Diagnostics::new();
     for (page, problems) in results {
@@ -46,93 +34,43 @@ pub fn parse(
     (pages, diagnostics)
 }
 
-/// Remembers parsed files between builds of one long-running process (the
-/// preview of `quire serve`), keyed by path, text and options.
-#[derive(Debug, Default)]
-pub struct ParseCache {
-    entries: std::sync::Mutex<HashMap<std::path::PathBuf, Cached>>,
+/// Parses one file and stamps the page with its [`Page::fingerprint`]
+/// (from `key`, the [`options_key`], and `text`, the [`text_hash`]).
+pub fn parse_keyed(
+    file: &SourceFile,
+    options: &MarkdownOptions<'_>,
+    key: u64,
+    text: &blake3::Hash,
+) -> (Option<Page>, Vec<Diagnostic>) {
+    let (mut page, problems) = parse_file(file, options);
+    if let Some(page) = &mut page {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (key, &file.rel_path, text.as_bytes()).hash(&mut hasher);
+        page.fingerprint = hasher.finish();
+    }
+    (page, problems)
 }
 
-#[derive(Debug, Clone)]
-struct Cached {
-    text: blake3::Hash,
-    options: blake3::Hash,
-    page: Option<Page>,
-    problems: Vec<Diagnostic>,
-}
-
-impl ParseCache {
-    fn parse(
-        &self,
-        file: &SourceFile,
-        options: blake3::Hash,
-        parse: impl FnOnce() -> (Option<Page>, Vec<Diagnostic>),
-    ) -> (Option<Page>, Vec<Diagnostic>) {
-        let text = blake3::hash(file.text.as_bytes());
-        let hit = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&file.rel_path)
-            .filter(|c| c.text == text && c.options == options)
-            .map(|c| (c.page.clone(), c.problems.clone()));
-        if let Some(hit) = hit {
-            return hit;
-        }
-        let (page, problems) = parse();
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(
-                file.rel_path.clone(),
-                Cached {
-                    text,
-                    options,
-                    page: page.clone(),
-                    problems: problems.clone(),
-                },
-            );
-        (page, problems)
-    }
-
-    /// Forgets files that no longer exist.
-    fn retain(&self, files: &[SourceFile]) {
-        let live: std::collections::HashSet<&Path> =
-            files.iter().map(|f| f.rel_path.as_path()).collect();
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|path, _| live.contains(path.as_path()));
-    }
-
-    /// How many files are remembered.
-    pub fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
-    }
-
-    /// True when nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+/// The hash that decides whether a file's text changed between builds.
+pub fn text_hash(text: &str) -> blake3::Hash {
+    blake3::hash(text.as_bytes())
 }
 
 /// A fingerprint of everything besides the text that parsing depends on:
 /// raw-HTML policy, base path, and every media file and image setting
-/// (images in Markdown become `<picture>` markup from them).
-fn options_key(options: &MarkdownOptions<'_>) -> blake3::Hash {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(format!("{:?}\0{}\0", options.raw_html, options.base_path).as_bytes());
+/// (images in Markdown become `<picture>` markup from them). A page parsed
+/// under another key must be parsed again.
+pub fn options_key(options: &MarkdownOptions<'_>) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    format!("{:?}\0{}\0", options.raw_html, options.base_path).hash(&mut hasher);
     if let Some(media) = options.media {
-        hasher.update(format!("{:?}\0", media.settings).as_bytes());
+        format!("{:?}\0", media.settings).hash(&mut hasher);
         for (rel, entry) in media.index.iter() {
-            hasher.update(rel.as_bytes());
-            hasher.update(format!("\0{entry:?}\0").as_bytes());
+            rel.hash(&mut hasher);
+            format!("{entry:?}").hash(&mut hasher);
         }
     }
-    hasher.finalize()
+    hasher.finish()
 }
 
 /// Parses one content file.
@@ -276,6 +214,7 @@ pub fn parse_file(
         links: body.links,
         images: body.images,
         field_lines,
+        fingerprint: 0,
     };
     (Some(page), problems)
 }
@@ -340,10 +279,9 @@ fn url_path_for(path: &Path, kind: PageKind, slug: &Slug) -> String {
 mod tests {
 
     #[test]
-    fn the_parse_cache_is_keyed_by_text_and_options() {
-        let cache = ParseCache::default();
-        let file = |text: &str| SourceFile {
-            rel_path: "content/posts/a.md".into(),
+    fn fingerprints_follow_path_text_and_options() {
+        let file = |path: &str, text: &str| SourceFile {
+            rel_path: path.into(),
             text: text.into(),
         };
         let options = |base_path| MarkdownOptions {
@@ -351,22 +289,20 @@ mod tests {
             base_path,
             media: None,
         };
-        let one = [file("---\ntitle: A\ndate: 2024-01-01\n---\n[x](/y/)\n")];
-        let (first, _) = parse(&one, &options("/"), Some(&cache));
-        let (again, _) = parse(&one, &options("/"), Some(&cache));
-        assert_eq!(first[0].content_html, again[0].content_html);
-        assert_eq!(cache.len(), 1);
-        let (based, _) = parse(&one, &options("/blog/"), Some(&cache));
-        assert!(
-            based[0].content_html.contains("href=\"/blog/y/\""),
-            "{}",
-            based[0].content_html
+        let text = "---\ntitle: A\ndate: 2024-01-01\n---\n[x](/y/)\n";
+        let fingerprint = |file: SourceFile, base| {
+            let (pages, _) = super::parse(&[file], &options(base));
+            pages[0].fingerprint
+        };
+        let first = fingerprint(file("content/posts/a.md", text), "/");
+        assert_eq!(first, fingerprint(file("content/posts/a.md", text), "/"));
+        assert_ne!(first, fingerprint(file("content/posts/b.md", text), "/"));
+        assert_ne!(
+            first,
+            fingerprint(file("content/posts/a.md", text), "/blog/")
         );
-        let edited = [file("---\ntitle: B\ndate: 2024-01-01\n---\nnew\n")];
-        let (changed, _) = parse(&edited, &options("/blog/"), Some(&cache));
-        assert_eq!(changed[0].title, "B");
-        parse(&[], &options("/"), Some(&cache));
-        assert!(cache.is_empty(), "removed files are forgotten");
+        let edited = text.replace("title: A", "title: B");
+        assert_ne!(first, fingerprint(file("content/posts/a.md", &edited), "/"));
     }
 
     use super::*;

@@ -29,7 +29,7 @@ pub fn atom(spec: &FeedSpec<'_>, index: &SiteIndex, config: &Config) -> String {
         .posts
         .iter()
         .take(config.feed_limit)
-        .map(|&i| &index.posts[i])
+        .map(|&i| index.posts[i].as_ref())
         .collect();
     let updated = entries
         .iter()

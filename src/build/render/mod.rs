@@ -6,8 +6,9 @@
 
 pub mod context;
 pub mod feeds;
+pub mod inputs;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use std::sync::Arc;
@@ -168,6 +169,8 @@ pub fn plan(index: &SiteIndex, config: &Config) -> Vec<RenderJob> {
 pub struct Theme {
     tera: Tera,
     sources: BTreeMap<String, PathBuf>,
+    /// Per template: a hash of its text and of every template it names.
+    keys: BTreeMap<String, u64>,
 }
 
 impl std::fmt::Debug for Theme {
@@ -222,7 +225,11 @@ impl Theme {
         }
         if diagnostics.is_empty() {
             tera.global_context().insert("site", &SiteView::new(config));
-            Ok(Self { tera, sources })
+            Ok(Self {
+                tera,
+                sources,
+                keys: template_keys(templates),
+            })
         } else {
             Err(diagnostics)
         }
@@ -232,6 +239,63 @@ impl Theme {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.sources.keys().map(String::as_str)
     }
+
+    /// A hash of template `name` and every template it may pull in
+    /// (extends, include, import): a page rendered with it changes only
+    /// when this does.
+    pub fn key(&self, name: &str) -> u64 {
+        self.keys.get(name).copied().unwrap_or(0)
+    }
+}
+
+/// [`Theme::key`] for every template. A template depends on every template
+/// whose name it quotes (`{% extends "base.html" %}`, `{% include 'x.html'
+/// %}`, `{% import "macros.html" as m %}`); quoting too much only costs a
+/// re-render, never a stale page.
+fn template_keys(templates: &[TemplateSource]) -> BTreeMap<String, u64> {
+    use std::hash::{Hash, Hasher};
+    let names: BTreeMap<&str, &str> = templates
+        .iter()
+        .map(|t| (t.name.as_str(), t.text.as_str()))
+        .collect();
+    let quoted = |text: &str| -> Vec<&str> {
+        let mut found = Vec::new();
+        for quote in ['"', '\'', '`'] {
+            let mut parts = text.split(quote);
+            parts.next();
+            // Every other piece is inside quotes; quotes that do not pair
+            // up only add candidates, which are checked against the names.
+            for piece in parts {
+                if let Some((&name, _)) = names.get_key_value(piece) {
+                    found.push(name);
+                }
+            }
+        }
+        found
+    };
+    let direct: BTreeMap<&str, Vec<&str>> = names
+        .iter()
+        .map(|(&name, &text)| (name, quoted(text)))
+        .collect();
+    names
+        .keys()
+        .map(|&name| {
+            let mut closure = BTreeSet::from([name]);
+            let mut todo = vec![name];
+            while let Some(next) = todo.pop() {
+                for &dep in direct.get(next).into_iter().flatten() {
+                    if closure.insert(dep) {
+                        todo.push(dep);
+                    }
+                }
+            }
+            let mut hasher = std::hash::DefaultHasher::new();
+            for member in closure {
+                (member, names[member]).hash(&mut hasher);
+            }
+            (name.to_string(), hasher.finish())
+        })
+        .collect()
 }
 
 /// The template functions `picture(src=…, alt=…, sizes=…, class=…, lazy=…)`

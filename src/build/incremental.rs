@@ -1,0 +1,358 @@
+//! What a long-running process (`quire serve`) keeps between builds of one
+//! output folder, so that a change costs work in proportion to what it
+//! touches rather than to the size of the site.
+//!
+//! - **Sources:** every content file's parsed page, by path. A rebuild told
+//!   which files changed re-reads and re-parses only those, without walking
+//!   content/; templates, static files and media are re-listed only when
+//!   something under themes/, templates/, static/ or media/ changed, and
+//!   everything is reloaded when config.toml changed (or the caller does not
+//!   know what changed).
+//! - **Outputs:** for every file the last committed build wrote, the key of
+//!   the inputs it was rendered from ([`crate::build::render::inputs`]), a
+//!   hash of its bytes and the images it asked for. A job whose key is
+//!   unchanged is not rendered; a rendered file whose hash is unchanged is
+//!   not written; stale files are the previous outputs minus the new ones,
+//!   with no walk of the output folder.
+//!
+//! The memory of outputs is trusted only while the folder still carries the
+//! output marker and was last written by this memory: the server owns its
+//! output folders while it runs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::build::images::{self, Crop, MediaIndex};
+use crate::build::load::{self, LoadedSite};
+use crate::build::page::Page;
+use crate::build::parse::{self, markdown::MarkdownOptions};
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+
+/// What changed since the previous build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    /// Unknown: reload every source (unchanged texts are still not parsed again).
+    Everything,
+    /// These files or folders (absolute, or relative to the site root)
+    /// were created, changed or removed.
+    Paths(Vec<PathBuf>),
+}
+
+impl Changes {
+    /// Both sets of changes, as one.
+    #[must_use]
+    pub fn merge(self, other: Changes) -> Changes {
+        match (self, other) {
+            (Changes::Paths(mut paths), Changes::Paths(more)) => {
+                for path in more {
+                    if !paths.contains(&path) {
+                        paths.push(path);
+                    }
+                }
+                Changes::Paths(paths)
+            }
+            _ => Changes::Everything,
+        }
+    }
+}
+
+/// The memory of one output folder's builds; see the module documentation.
+#[derive(Debug, Default)]
+pub struct Incremental {
+    pub(crate) sources: Option<Sources>,
+    pub(crate) outputs: Option<Outputs>,
+}
+
+impl Incremental {
+    /// An empty memory: the first build loads and renders everything.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// The site's source files as last loaded.
+#[derive(Debug)]
+pub(crate) struct Sources {
+    config_key: String,
+    parse_key: u64,
+    files: BTreeMap<PathBuf, Parsed>,
+    walk_problems: Diagnostics,
+    /// Templates, static files and media (no content).
+    pub(crate) rest: LoadedSite,
+    rest_problems: Diagnostics,
+    pub(crate) media: Arc<MediaIndex>,
+}
+
+#[derive(Debug)]
+struct Parsed {
+    /// The parse options key the page was made with.
+    key: u64,
+    text: Option<blake3::Hash>,
+    page: Option<Arc<Page>>,
+    problems: Vec<Diagnostic>,
+}
+
+/// What the output folder holds after the last committed build.
+#[derive(Debug)]
+pub(crate) struct Outputs {
+    pub(crate) out_dir: PathBuf,
+    pub(crate) files: HashMap<String, Output>,
+}
+
+/// One output file as the last committed build left it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Output {
+    /// The inputs key of a rendered file; `None` for copied files.
+    pub(crate) key: Option<u64>,
+    /// Hash of the bytes of a rendered file.
+    pub(crate) bytes: u64,
+    /// Images the rendering asked for.
+    pub(crate) images: Vec<(String, Crop)>,
+}
+
+/// What [`Sources::refresh`] reloaded, which decides what may be skipped.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Reloaded {
+    /// Templates, static files and the media list were read again.
+    pub(crate) rest: bool,
+    /// The media index differs from the previous build's.
+    pub(crate) media: bool,
+}
+
+/// What a set of changed paths touches.
+#[derive(Debug, Default)]
+struct Touched {
+    everything: bool,
+    rest: bool,
+    media: bool,
+    walk_content: bool,
+    content_files: Vec<PathBuf>,
+}
+
+fn touched(changes: &Changes, root: &Path) -> Touched {
+    // Watchers report absolute paths, whatever form the root was given in.
+    let config_root = root.to_path_buf();
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut touched = Touched::default();
+    let Changes::Paths(paths) = changes else {
+        touched.everything = true;
+        return touched;
+    };
+    for path in paths {
+        let rel = if path.is_absolute() {
+            match path
+                .strip_prefix(&root)
+                .or_else(|_| path.strip_prefix(&config_root))
+            {
+                Ok(rel) => rel,
+                Err(_) => {
+                    touched.everything = true;
+                    continue;
+                }
+            }
+        } else {
+            path.as_path()
+        };
+        let rel: PathBuf = rel
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        let rel = rel.as_path();
+        let first = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
+        match first.as_deref() {
+            Some("config.toml") | None => touched.everything = true,
+            Some("content") => {
+                if load::is_content_file(&root, rel) {
+                    touched.content_files.push(rel.to_path_buf());
+                } else if !load::has_ignored_part(rel) {
+                    // A folder, or a file in one that came or went: walk.
+                    touched.walk_content = true;
+                }
+            }
+            Some("media") => {
+                touched.rest = true;
+                touched.media = true;
+            }
+            Some("themes" | "templates" | "static") => touched.rest = true,
+            Some(_) => {}
+        }
+    }
+    touched
+}
+
+impl Sources {
+    /// Loads or updates the sources of `config`'s site after `changes`;
+    /// returns the pages, every loading and parsing problem, and what was
+    /// reloaded. `lap` is called at the end of the `load`, `media` and
+    /// `parse` stages.
+    pub(crate) fn refresh(
+        memory: &mut Option<Sources>,
+        config: &Config,
+        changes: &Changes,
+        lap: &mut dyn FnMut(&'static str, usize),
+    ) -> (Vec<Arc<Page>>, Diagnostics, Reloaded) {
+        let mut touched = touched(changes, &config.root);
+        let config_key = format!("{config:?}");
+        if memory
+            .as_ref()
+            .is_none_or(|sources| sources.config_key != config_key)
+        {
+            touched.everything = true;
+        }
+        let mut reloaded = Reloaded::default();
+        let previous = memory.take();
+        let mut sources = match previous {
+            Some(sources) if !touched.everything => sources,
+            previous => {
+                let (rest, rest_problems) = load::load_theme_and_assets(config);
+                lap("load", rest.templates.len() + rest.static_files.len());
+                let media = Arc::new(images::probe(&rest.media, &config.images));
+                lap("media", media.len());
+                reloaded = Reloaded {
+                    rest: true,
+                    media: true,
+                };
+                let files = previous.map(|p| p.files).unwrap_or_default();
+                Sources {
+                    config_key,
+                    parse_key: 0,
+                    files,
+                    walk_problems: Diagnostics::new(),
+                    rest,
+                    rest_problems,
+                    media,
+                }
+            }
+        };
+        if touched.rest && !reloaded.rest {
+            let (rest, rest_problems) = load::load_theme_and_assets(config);
+            sources.rest = rest;
+            sources.rest_problems = rest_problems;
+            reloaded.rest = true;
+            lap("load", sources.rest.templates.len());
+            if touched.media {
+                let media = images::probe(&sources.rest.media, &config.images);
+                reloaded.media = format!("{media:?}") != format!("{:?}", sources.media);
+                sources.media = Arc::new(media);
+                lap("media", sources.media.len());
+            }
+        }
+        let markdown = MarkdownOptions {
+            raw_html: config.raw_html,
+            base_path: &config.base_path,
+            media: Some(parse::markdown::MediaContext {
+                index: &sources.media,
+                settings: &config.images,
+            }),
+        };
+        let parse_key = parse::options_key(&markdown);
+        if touched.everything || touched.walk_content || parse_key != sources.parse_key {
+            let (paths, walk_problems) = load::list_content(config);
+            let previous = std::mem::take(&mut sources.files);
+            sources.files = paths
+                .into_par_iter()
+                .map(|rel| {
+                    let parsed = read_and_parse(config, &rel, &markdown, parse_key, &previous);
+                    (rel, parsed)
+                })
+                .collect();
+            sources.walk_problems = walk_problems;
+            lap("parse", sources.files.len());
+        } else {
+            for rel in &touched.content_files {
+                let file = config.root.join(rel);
+                match std::fs::symlink_metadata(&file) {
+                    Ok(meta) if meta.is_file() => {
+                        let parsed =
+                            read_and_parse(config, rel, &markdown, parse_key, &sources.files);
+                        sources.files.insert(rel.clone(), parsed);
+                    }
+                    Ok(meta) if meta.is_dir() => {
+                        // `x.md/` is a folder: let the walk sort it out.
+                        return Self::walk_again(memory, sources, config, lap);
+                    }
+                    Ok(_) => {
+                        // A symlink: the walk reports it.
+                        return Self::walk_again(memory, sources, config, lap);
+                    }
+                    Err(_) => {
+                        sources.files.remove(rel);
+                    }
+                }
+            }
+            lap("parse", touched.content_files.len());
+        }
+        sources.parse_key = parse_key;
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.extend(sources.walk_problems.iter().cloned());
+        diagnostics.extend(sources.rest_problems.iter().cloned());
+        let mut pages = Vec::with_capacity(sources.files.len());
+        for parsed in sources.files.values() {
+            pages.extend(parsed.page.clone());
+            diagnostics.extend(parsed.problems.iter().cloned());
+        }
+        *memory = Some(sources);
+        (pages, diagnostics, reloaded)
+    }
+
+    /// Refreshes again with a walk of content/ (for changes one file's
+    /// read cannot settle).
+    fn walk_again(
+        memory: &mut Option<Sources>,
+        sources: Sources,
+        config: &Config,
+        lap: &mut dyn FnMut(&'static str, usize),
+    ) -> (Vec<Arc<Page>>, Diagnostics, Reloaded) {
+        *memory = Some(sources);
+        let content = Changes::Paths(vec![PathBuf::from("content")]);
+        Self::refresh(memory, config, &content, lap)
+    }
+}
+
+/// Reads and parses one content file, reusing the previous page when the
+/// text and the options are the same.
+fn read_and_parse(
+    config: &Config,
+    rel: &Path,
+    markdown: &MarkdownOptions<'_>,
+    parse_key: u64,
+    previous: &BTreeMap<PathBuf, Parsed>,
+) -> Parsed {
+    let file = match load::read_source(&config.root, rel.to_path_buf()) {
+        Ok(file) => file,
+        Err(problem) => {
+            return Parsed {
+                key: parse_key,
+                text: None,
+                page: None,
+                problems: vec![problem],
+            };
+        }
+    };
+    let text = parse::text_hash(&file.text);
+    if let Some(old) = previous.get(rel)
+        && old.text == Some(text)
+        && old.key == parse_key
+    {
+        return Parsed {
+            key: parse_key,
+            text: old.text,
+            page: old.page.clone(),
+            problems: old.problems.clone(),
+        };
+    }
+    let (page, problems) = parse::parse_keyed(&file, markdown, parse_key, &text);
+    Parsed {
+        key: parse_key,
+        text: Some(text),
+        page: page.map(Arc::new),
+        problems,
+    }
+}

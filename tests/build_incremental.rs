@@ -1,0 +1,197 @@
+//! Incremental builds (what `quire serve` does): each kind of change
+//! re-renders exactly the outputs that depend on it, writes only those whose
+//! bytes changed, and leaves the same files as a clean build.
+
+use std::collections::BTreeSet;
+
+use quire::build::{BuildOptions, Changes, Incremental, build, build_incremental};
+use quire::config::Config;
+
+use crate::support::{Site, contents, tree};
+
+/// One incremental build of `site` into public/; returns the rendered and
+/// the written outputs.
+fn step(site: &Site, memory: &mut Incremental, changes: &[&str]) -> (Vec<String>, Vec<String>) {
+    let changes = Changes::Paths(changes.iter().map(Into::into).collect());
+    run(site, memory, &changes)
+}
+
+fn run(site: &Site, memory: &mut Incremental, changes: &Changes) -> (Vec<String>, Vec<String>) {
+    let config = Config::load(site.root()).expect("config");
+    let options = BuildOptions::new(&config);
+    let outcome = build_incremental(&config, &options, memory, changes);
+    assert!(outcome.is_ok(), "{:?}", outcome.diagnostics);
+    let mut written = outcome.report.write.changed.clone();
+    written.sort();
+    (outcome.report.rendered, written)
+}
+
+/// A clean build of the same files must give the same output.
+fn assert_same_as_clean_build(site: &Site) {
+    let config = Config::load(site.root()).expect("config");
+    let mut options = BuildOptions::new(&config);
+    let clean = tempfile::tempdir().unwrap();
+    options.out_dir = clean.path().join("out");
+    let outcome = build(&config, &options);
+    assert!(outcome.is_ok(), "{:?}", outcome.diagnostics);
+    let incremental = site.tree("public");
+    let clean = tree(&options.out_dir);
+    assert_eq!(contents(&incremental), contents(&clean));
+}
+
+fn set(paths: &[&str]) -> Vec<String> {
+    let set: BTreeSet<String> = paths.iter().map(|p| (*p).to_string()).collect();
+    set.into_iter().collect()
+}
+
+const POST_PAGES: [&str; 3] = [
+    "posts/first/index.html",
+    "posts/second/index.html",
+    "posts/third/index.html",
+];
+
+#[test]
+fn each_kind_of_change_renders_exactly_what_depends_on_it() {
+    let site = Site::fixture("basic");
+    let mut memory = Incremental::new();
+    let (rendered, _) = run(&site, &mut memory, &Changes::Everything);
+    assert_eq!(rendered.len(), 18, "{rendered:?}");
+
+    // Nothing changed: nothing rendered, nothing written.
+    assert_eq!(step(&site, &mut memory, &[]), (vec![], vec![]));
+
+    // A body edit of `second` (newest first: third, second, first; two a
+    // page; tags rust = second+first, web = third+first; author ada =
+    // second+first): the post, its neighbours (their previous/next links),
+    // the listings and feeds that show it. Only the post and the feeds,
+    // which carry the full text, have new bytes.
+    let text = site.read("content/posts/second.md");
+    site.write(
+        "content/posts/second.md",
+        text.replace("Second body", "Second body, edited"),
+    );
+    let (rendered, written) = step(&site, &mut memory, &["content/posts/second.md"]);
+    assert_eq!(
+        rendered,
+        set(&[
+            "posts/second/index.html",
+            "posts/first/index.html",
+            "posts/third/index.html",
+            "index.html",
+            "tags/rust/index.html",
+            "tags/rust/atom.xml",
+            "authors/ada/index.html",
+            "authors/ada/atom.xml",
+            "atom.xml",
+        ])
+    );
+    assert!(written.contains(&"posts/second/index.html".to_string()));
+    assert!(written.iter().all(|w| rendered.contains(w)), "{written:?}");
+    assert!(
+        !written.contains(&"posts/first/index.html".to_string()),
+        "a neighbour's bytes did not change: {written:?}"
+    );
+    assert_same_as_clean_build(&site);
+
+    // A template edit: the pages rendered with it, nothing else.
+    let template = site.read("themes/default/templates/post.html");
+    site.write(
+        "themes/default/templates/post.html",
+        template.replacen(
+            "{% block content %}",
+            "{% block content %}<!-- edited -->",
+            1,
+        ),
+    );
+    let (rendered, written) = step(&site, &mut memory, &["themes/default/templates/post.html"]);
+    assert_eq!(rendered, set(&POST_PAGES));
+    assert_eq!(written, set(&POST_PAGES));
+    assert_same_as_clean_build(&site);
+
+    // A new post, newest of all: it, its neighbour, the first listing page
+    // and the second (which `second` moves to), its tag, the tag list, the
+    // site feed and the sitemap.
+    site.write(
+        "content/posts/fourth.md",
+        "---\ntitle: Fourth post\ndate: 2024-04-01\ntags: [news]\n---\n\nFourth body.\n",
+    );
+    let (rendered, _) = step(&site, &mut memory, &["content/posts/fourth.md"]);
+    assert_eq!(
+        rendered,
+        set(&[
+            "posts/fourth/index.html",
+            "posts/third/index.html",
+            "index.html",
+            "page/2/index.html",
+            "tags/index.html",
+            "tags/news/index.html",
+            "tags/news/atom.xml",
+            "atom.xml",
+            "sitemap.xml",
+        ])
+    );
+    assert_same_as_clean_build(&site);
+
+    // Deleting it again removes its files and re-renders the same listings.
+    site.remove("content/posts/fourth.md");
+    let (rendered, _) = step(&site, &mut memory, &["content/posts/fourth.md"]);
+    assert_eq!(
+        rendered,
+        set(&[
+            "posts/third/index.html",
+            "index.html",
+            "page/2/index.html",
+            "tags/index.html",
+            "atom.xml",
+            "sitemap.xml",
+        ])
+    );
+    assert!(!site.exists("public/posts/fourth/index.html"));
+    assert!(!site.exists("public/tags/news"));
+    assert_same_as_clean_build(&site);
+
+    // A settings change renders everything again (and writes only what
+    // differs); an unknown change reloads everything but renders nothing.
+    let config = site.read("config.toml");
+    site.write("config.toml", config.replace("Fixture", "Fixture, renamed"));
+    let (rendered, _) = step(&site, &mut memory, &["config.toml"]);
+    assert_eq!(rendered.len(), 18, "{rendered:?}");
+    assert_same_as_clean_build(&site);
+    assert_eq!(
+        run(&site, &mut memory, &Changes::Everything),
+        (vec![], vec![])
+    );
+}
+
+#[test]
+fn changed_media_redoes_the_pages_that_show_it() {
+    let site = Site::fixture("basic");
+    let mut memory = Incremental::new();
+    run(&site, &mut memory, &Changes::Everything);
+    // Any media change renders every page again (pages are not yet told
+    // apart by the media they show), but only changed bytes are written: a
+    // file nobody shows writes only itself.
+    site.write("media/notes.txt", "plain file\n");
+    let (rendered, written) = step(&site, &mut memory, &["media/notes.txt"]);
+    assert_eq!(rendered.len(), 18, "{rendered:?}");
+    assert_eq!(written, set(&["media/notes.txt"]));
+    // Replacing the image every post shows gives new variants and new pages.
+    site.write("media/dot.png", crate::support::png_header(8, 8));
+    let outcome = {
+        let config = Config::load(site.root()).unwrap();
+        let options = BuildOptions::new(&config);
+        build_incremental(
+            &config,
+            &options,
+            &mut memory,
+            &Changes::Paths(vec!["media/dot.png".into()]),
+        )
+    };
+    // A bare header is not a decodable image: the build fails, and the
+    // output and memory stay as they were.
+    assert!(!outcome.is_ok());
+    site.write("media/dot.png", crate::support::jpeg(8, 8, None));
+    let (rendered, _) = step(&site, &mut memory, &["media/dot.png"]);
+    assert!(rendered.contains(&"posts/first/index.html".to_string()));
+    assert_same_as_clean_build(&site);
+}
