@@ -116,3 +116,105 @@ fn a_folder_not_written_by_quire_is_never_emptied() {
     assert!(site.exists("empty/.quire-output"));
     site.quire(&["build", "--out", "empty"]).assert_code(0);
 }
+
+/// The stages a `quire build --json` went through.
+fn build_stages(site: &Site, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["build", "--json"];
+    all.extend_from_slice(args);
+    let run = site.quire(&all);
+    run.assert_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    report["timings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["stage"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Lets the file-system clock move past the files just written, so a build
+/// may vouch for them (see `build::stamp`).
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(30));
+}
+
+#[test]
+fn a_build_with_nothing_changed_only_checks_stamps() {
+    let unchanged = vec!["unchanged".to_string()];
+    let site = Site::fixture("basic");
+    settle();
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    let before = site.tree("public");
+    let run = site.quire(&["build", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["timings"][0]["stage"], "unchanged");
+    assert_eq!(report["pages"], 12);
+    assert_eq!(report["write"]["unchanged"], before.len());
+    assert_eq!(site.tree("public"), before);
+
+    // Whatever changed in the output, the next build is a real one and
+    // puts it right.
+    site.remove("public/about/index.html");
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    assert!(site.exists("public/about/index.html"));
+    site.write("public/junk.html", "left by hand");
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    assert!(!site.exists("public/junk.html"));
+    site.write("public/about/index.html", "edited by hand");
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    assert_eq!(contents(&site.tree("public")), contents(&before));
+    assert_eq!(build_stages(&site, &[]), unchanged);
+
+    // So does a changed, added or removed source, or another flag.
+    let text = site.read("content/posts/third.md");
+    site.write(
+        "content/posts/third.md",
+        text.replace("Third body", "Edited body"),
+    );
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    assert!(
+        site.read("public/posts/third/index.html")
+            .contains("Edited body")
+    );
+    // (A build in the same clock tick as the edit keeps no record.)
+    settle();
+    build_stages(&site, &[]);
+    assert_eq!(build_stages(&site, &[]), unchanged);
+    site.write("templates/extra.html", "unused");
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    site.remove("templates/extra.html");
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    let other = ["--base-url", "https://other.example/"];
+    assert_ne!(build_stages(&site, &other), unchanged);
+    assert!(
+        site.read("public/index.html")
+            .contains("https://other.example/")
+    );
+    assert_eq!(build_stages(&site, &other), unchanged);
+    assert_ne!(build_stages(&site, &[]), unchanged);
+    assert!(
+        !site
+            .read("public/index.html")
+            .contains("https://other.example/")
+    );
+}
+
+#[test]
+fn a_scheduled_post_that_comes_due_makes_the_next_build_real() {
+    let site = Site::fixture("basic");
+    let due = chrono::Utc::now() + chrono::Duration::seconds(2);
+    site.write(
+        "content/posts/soon.md",
+        format!(
+            "---\ntitle: Soon\ndate: {}\n---\n\nSoon.\n",
+            due.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    );
+    settle();
+    site.build();
+    assert_eq!(build_stages(&site, &[]), vec!["unchanged".to_string()]);
+    assert!(!site.exists("public/posts/soon/index.html"));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_ne!(build_stages(&site, &[]), vec!["unchanged".to_string()]);
+    assert!(site.exists("public/posts/soon/index.html"));
+}

@@ -65,6 +65,7 @@ impl Changes {
 pub struct Incremental {
     pub(crate) sources: Option<Sources>,
     pub(crate) outputs: Option<Outputs>,
+    pub(crate) links: crate::build::links::LinkCache,
 }
 
 impl Incremental {
@@ -101,6 +102,8 @@ struct Parsed {
 pub(crate) struct Outputs {
     pub(crate) out_dir: PathBuf,
     pub(crate) files: HashMap<String, Output>,
+    /// Identifies the set of files (see `build::hash_of`).
+    pub(crate) expected_key: u64,
 }
 
 /// One output file as the last committed build left it.

@@ -6,7 +6,9 @@
 //! authors, existing covers and templates. Sequential on purpose: it is cheap
 //! and its results must not depend on thread timing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
+
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -132,10 +134,16 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
     }
 
     let usernames: BTreeSet<&str> = authors.iter().map(|a| a.slug.as_str()).collect();
-    let all_pages = posts.iter().chain(&standalone).chain(&authors);
-    for page in all_pages {
-        check_references(page, &usernames, options, &mut diagnostics);
-    }
+    let all_pages: Vec<&Arc<Page>> = posts.iter().chain(&standalone).chain(&authors).collect();
+    let problems: Vec<Diagnostic> = all_pages
+        .par_iter()
+        .flat_map_iter(|page| {
+            let mut found = Diagnostics::new();
+            check_references(page, &usernames, options, &mut found);
+            found
+        })
+        .collect();
+    diagnostics.extend(problems);
 
     let now = options.now.fixed_offset();
     let mut next_scheduled: Option<DateTime<FixedOffset>> = None;
@@ -156,20 +164,26 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
     // Newest first; the slug breaks ties so the order never depends on input order.
     posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
 
-    let mut tags: BTreeMap<Slug, TagEntry> = BTreeMap::new();
+    // Tags by slug: a hash map while collecting, sorted once at the end.
+    let mut tag_numbers: HashMap<&Slug, usize> = HashMap::new();
+    let mut tags: Vec<TagEntry> = Vec::new();
     let mut author_posts = vec![Vec::new(); authors.len()];
     for (i, post) in posts.iter().enumerate() {
-        for name in &post.tags {
-            let Some(slug) = Slug::from_title(name) else {
+        for (name, slug) in post.tags.iter().zip(&post.tag_slugs) {
+            let Some(slug) = slug else {
                 continue;
             };
-            let entry = tags.entry(slug.clone()).or_insert_with(|| TagEntry {
-                name: name.clone(),
-                slug,
-                posts: Vec::new(),
+            let number = *tag_numbers.entry(slug).or_insert_with(|| {
+                tags.push(TagEntry {
+                    name: name.clone(),
+                    slug: slug.clone(),
+                    posts: Vec::new(),
+                });
+                tags.len() - 1
             });
+            let entry = &mut tags[number];
             if name < &entry.name {
-                entry.name = name.clone();
+                entry.name.clone_from(name);
             }
             if entry.posts.last() != Some(&i) {
                 entry.posts.push(i);
@@ -181,12 +195,14 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
             author_posts[a].push(i);
         }
     }
+    drop(tag_numbers);
+    tags.sort_by(|a, b| a.slug.cmp(&b.slug));
 
     let index = SiteIndex {
         posts,
         pages: standalone,
         authors,
-        tags: tags.into_values().collect(),
+        tags,
         author_posts,
         next_scheduled,
         hidden_posts,

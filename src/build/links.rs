@@ -1,7 +1,11 @@
 //! The internal link check: every site-relative link and image in a page
 //! must point at a file the build produces.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use crate::build::index::SiteIndex;
 use crate::build::page::Page;
@@ -15,11 +19,68 @@ pub fn check_links(
     outputs: &BTreeSet<String>,
     severity: Severity,
 ) -> Diagnostics {
-    let pages = index.posts.iter().chain(&index.pages).chain(&index.authors);
-    let mut diagnostics = Diagnostics::new();
-    for page in pages {
-        check_page(page, outputs, severity, &mut diagnostics);
+    let mut hasher = std::hash::DefaultHasher::new();
+    outputs.hash(&mut hasher);
+    let key = hasher.finish();
+    check_links_cached(index, outputs, (key, severity), &mut LinkCache::default())
+}
+
+/// Each page's link problems from the previous build, by page fingerprint,
+/// valid while the set of outputs is the same: a rebuild re-checks only the
+/// pages that changed.
+#[derive(Debug, Default)]
+pub struct LinkCache {
+    outputs: u64,
+    pages: HashMap<u64, Vec<Diagnostic>>,
+}
+
+/// [`check_links`], reusing and updating `cache`; `outputs_key` is a hash
+/// of `outputs`, which the caller has at hand.
+pub fn check_links_cached(
+    index: &SiteIndex,
+    outputs: &BTreeSet<String>,
+    (outputs_key, severity): (u64, Severity),
+    cache: &mut LinkCache,
+) -> Diagnostics {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (outputs_key, severity).hash(&mut hasher);
+    let key = hasher.finish();
+    if cache.outputs != key {
+        cache.pages.clear();
+        cache.outputs = key;
     }
+    let pages: Vec<&Arc<Page>> = index
+        .posts
+        .iter()
+        .chain(&index.pages)
+        .chain(&index.authors)
+        .collect();
+    let known = &cache.pages;
+    let checked: Vec<(u64, Option<Vec<Diagnostic>>)> = pages
+        .par_iter()
+        .map(|page| {
+            if known.contains_key(&page.fingerprint) {
+                return (page.fingerprint, None);
+            }
+            let mut problems = Diagnostics::new();
+            check_page(page, outputs, severity, &mut problems);
+            (page.fingerprint, Some(problems.into_iter().collect()))
+        })
+        .collect();
+    let mut diagnostics = Diagnostics::new();
+    let mut live = std::collections::HashSet::with_capacity(checked.len());
+    for (fingerprint, problems) in checked {
+        live.insert(fingerprint);
+        if let Some(problems) = problems {
+            cache.pages.insert(fingerprint, problems);
+        }
+        if let Some(problems) = cache.pages.get(&fingerprint) {
+            diagnostics.extend(problems.iter().cloned());
+        }
+    }
+    cache
+        .pages
+        .retain(|fingerprint, _| live.contains(fingerprint));
     diagnostics
 }
 

@@ -19,9 +19,10 @@ pub mod page;
 pub mod parse;
 pub mod render;
 pub mod report;
+pub mod stamp;
 pub mod write;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -140,6 +141,63 @@ pub fn build(config: &Config, options: &BuildOptions<'_>) -> BuildOutcome {
     build_with(config, options, None, &Changes::Everything)
 }
 
+/// Builds like [`build`], unless the record of the last build into the same
+/// folder shows that nothing it read or wrote has changed since (see
+/// [`stamp`]): then it returns that build's counts and warnings at once.
+/// For `quire build`, which runs again and again on the same files.
+pub fn build_unless_current(config: &Config, options: &BuildOptions<'_>) -> BuildOutcome {
+    if options.mode != Mode::Build {
+        return build(config, options);
+    }
+    let clock = Clock::new();
+    let record_path = stamp::record_path(config, &options.out_dir, options.include_drafts);
+    if let Some(record) = stamp::Record::load(&record_path)
+        && record.still_current(
+            config,
+            &options.out_dir,
+            options.include_drafts,
+            options.now,
+        )
+    {
+        let (mut report, warnings) = record.replay();
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.extend(warnings);
+        let ms = clock.start.elapsed().as_secs_f64() * 1000.0;
+        report.timings = vec![StageTiming {
+            stage: "unchanged",
+            ms,
+        }];
+        report.total_ms = ms;
+        report.set_diagnostics(&diagnostics);
+        return BuildOutcome {
+            report,
+            diagnostics,
+        };
+    }
+    // Forget the record first: a build that fails half-way must not leave
+    // one that vouches for the old output.
+    let _ = std::fs::remove_file(&record_path);
+    let started = stamp::file_system_now(config);
+    let sources = stamp::stamp_sources(config);
+    let outcome = build(config, options);
+    if outcome.is_ok()
+        && let Some(started) = started
+        && let Some(record) = stamp::Record::after_build(
+            config,
+            &outcome.report,
+            outcome.diagnostics.warnings().cloned().collect(),
+            sources,
+            started,
+            &options.out_dir,
+            options.include_drafts,
+        )
+    {
+        // Without a record the next build is merely a full one.
+        let _ = record.save(&record_path);
+    }
+    outcome
+}
+
 /// Builds like [`build`], remembering the sources and outputs in `memory`
 /// for the next build of the same output folder, which then does only what
 /// `changes` (the files changed since this build) call for.
@@ -199,11 +257,11 @@ struct Run<'r, 'o> {
 }
 
 /// What one render job left in the output.
-struct Rendered {
-    path: String,
-    output: Output,
-    /// Rendered by this build rather than kept from the previous one.
-    fresh: bool,
+enum JobOutcome<'p> {
+    /// Same inputs as last time: the file is right as it is.
+    Kept(&'p Output),
+    /// Rendered by this build (written or found unchanged).
+    Fresh(String, Output),
 }
 
 impl Run<'_, '_> {
@@ -288,8 +346,14 @@ impl Run<'_, '_> {
         } else {
             Severity::Warning
         };
-        self.diagnostics
-            .extend(links::check_links(&site_index, &expected, severity));
+        // Equal keys, equal sets: lets a rebuild skip what only the set decides.
+        let pages_key = hash_of(&expected);
+        self.diagnostics.extend(links::check_links_cached(
+            &site_index,
+            &expected,
+            (pages_key, severity),
+            &mut self.memory.links,
+        ));
         self.report.pages = jobs
             .iter()
             .filter(|j| j.out_path().ends_with(".html"))
@@ -338,25 +402,21 @@ impl Run<'_, '_> {
         let out_dir = &options.out_dir;
         let stager_ref = &stager;
         let previous_ref = previous.as_ref();
-        let rendered: Vec<Result<Rendered, Diagnostic>> = jobs
+        let rendered: Vec<Result<JobOutcome<'_>, Diagnostic>> = jobs
             .par_iter()
             .enumerate()
             .map(|(n, job)| {
-                let path = job.out_path();
                 let key = keys.get(n).copied();
-                let before = previous_ref.and_then(|p| p.files.get(&path));
+                let before = previous_ref.and_then(|p| p.files.get(&job.out_path()));
                 if let Some(before) = before
                     && key.is_some()
                     && before.key == key
                 {
                     // Same inputs, so the same bytes are already there.
                     stager_ref.keep();
-                    return Ok(Rendered {
-                        path,
-                        output: before.clone(),
-                        fresh: false,
-                    });
+                    return Ok(JobOutcome::Kept(before));
                 }
+                let path = job.out_path();
                 let (bytes, images) =
                     images::ImageRequests::collect(|| render::render_job(job, &input));
                 let bytes = bytes?;
@@ -372,15 +432,12 @@ impl Run<'_, '_> {
                     };
                     written.map_err(|err| write_error(&out_dir.join(&path), &err))?;
                 }
-                Ok(Rendered {
-                    path,
-                    output: Output {
-                        key,
-                        bytes: hash,
-                        images,
-                    },
-                    fresh: true,
-                })
+                let output = Output {
+                    key,
+                    bytes: hash,
+                    images,
+                };
+                Ok(JobOutcome::Fresh(path, output))
             })
             .collect();
         // Copied files are looked at only when their folders changed.
@@ -404,17 +461,16 @@ impl Run<'_, '_> {
             })
             .collect();
         self.clock.lap("render", jobs.len(), progress);
-        let mut outputs: HashMap<String, Output> = HashMap::new();
+        let mut fresh: Vec<(String, Output)> = Vec::new();
         let mut failed = Vec::new();
         let mut wanted = requests.take();
         for result in rendered {
             match result {
-                Ok(rendered) => {
-                    if rendered.fresh {
-                        self.report.rendered.push(rendered.path.clone());
-                    }
-                    wanted.extend(rendered.output.images.iter().cloned());
-                    outputs.insert(rendered.path, rendered.output);
+                Ok(JobOutcome::Kept(output)) => wanted.extend(output.images.iter().cloned()),
+                Ok(JobOutcome::Fresh(path, output)) => {
+                    self.report.rendered.push(path.clone());
+                    wanted.extend(output.images.iter().cloned());
+                    fresh.push((path, output));
                 }
                 Err(problem) => failed.push(problem),
             }
@@ -436,7 +492,9 @@ impl Run<'_, '_> {
             );
         }
         let plan = images::process::ImagePlan::new(&wanted, &media, &config.images);
-        expected.extend(plan.out_paths());
+        let variants: Vec<String> = plan.out_paths().collect();
+        let expected_key = hash_of(&(pages_key, &variants));
+        expected.extend(variants);
         self.report.files = expected.len();
         if writing && !self.diagnostics.has_errors() {
             // Variants are named by content, so one the output already has
@@ -460,26 +518,43 @@ impl Run<'_, '_> {
             return Ok(());
         }
         self.report.output_touched = true;
+        let same_files = previous
+            .as_ref()
+            .is_some_and(|p| p.expected_key == expected_key);
+        let stale: Vec<String> = match &previous {
+            Some(previous) if !same_files => previous
+                .files
+                .keys()
+                .filter(|path| !expected.contains(*path))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
         let committed = match &previous {
-            Some(previous) => {
-                let stale: Vec<String> = previous
-                    .files
-                    .keys()
-                    .filter(|path| !expected.contains(*path))
-                    .cloned()
-                    .collect();
-                stager.commit_known(&stale)
-            }
+            Some(_) => stager.commit_known(&stale),
             None => stager.commit(&expected),
         };
         self.report.write = committed.map_err(|err| write_error(&options.out_dir, &err))?;
         if self.remember {
-            for path in expected {
-                outputs.entry(path).or_default();
+            // The previous memory, updated: kept outputs stay as they are.
+            let mut files = previous.map(|p| p.files).unwrap_or_default();
+            for path in &stale {
+                files.remove(path);
+            }
+            files.extend(fresh);
+            // Copied files are never taken for rendered ones.
+            for asset in site.static_files.iter().chain(plain_media.iter().copied()) {
+                files.insert(asset.out_path.clone(), Output::default());
+            }
+            if !same_files {
+                for path in expected {
+                    files.entry(path).or_default();
+                }
             }
             self.memory.outputs = Some(Outputs {
                 out_dir: options.out_dir.clone(),
-                files: outputs,
+                files,
+                expected_key,
             });
         }
         self.clock.lap("write", self.report.write.written, progress);
@@ -501,6 +576,12 @@ fn global_key(config: &Config, options: &BuildOptions<'_>, media: &images::Media
     hasher.finish()
 }
 
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
 fn bytes_hash(bytes: &[u8]) -> u64 {
     let hash = blake3::hash(bytes);
     let mut first = [0u8; 8];
@@ -515,34 +596,39 @@ fn path_clashes(
     statics: &[load::AssetFile],
     root: &Path,
 ) -> Vec<Diagnostic> {
-    let mut clashes = Vec::new();
+    // Every folder some output lives in; an output named like one clashes.
+    let mut folders: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for path in expected {
-        let folder = format!("{path}/");
-        if expected
-            .range(folder.clone()..)
-            .next()
-            .is_some_and(|next| next.starts_with(&folder))
-        {
-            let source = statics
-                .iter()
-                .find(|s| &s.out_path == path || s.out_path.starts_with(&folder))
-                .map_or_else(
-                    || PathBuf::from(path),
-                    |s| {
-                        s.source
-                            .strip_prefix(root)
-                            .unwrap_or(&s.source)
-                            .to_path_buf()
-                    },
-                );
-            clashes.push(
-                Diagnostic::error(
-                    source,
-                    format!("the output `/{path}` would be both a file and a folder"),
-                )
-                .hint("rename the static file that takes the name of a generated page's folder"),
-            );
+        let mut end = path.len();
+        while let Some(slash) = path[..end].rfind('/') {
+            if !folders.insert(&path[..slash]) {
+                break;
+            }
+            end = slash;
         }
+    }
+    let mut clashes = Vec::new();
+    for path in expected.iter().filter(|p| folders.contains(p.as_str())) {
+        let folder = format!("{path}/");
+        let source = statics
+            .iter()
+            .find(|s| &s.out_path == path || s.out_path.starts_with(&folder))
+            .map_or_else(
+                || PathBuf::from(path),
+                |s| {
+                    s.source
+                        .strip_prefix(root)
+                        .unwrap_or(&s.source)
+                        .to_path_buf()
+                },
+            );
+        clashes.push(
+            Diagnostic::error(
+                source,
+                format!("the output `/{path}` would be both a file and a folder"),
+            )
+            .hint("rename the static file that takes the name of a generated page's folder"),
+        );
     }
     clashes
 }

@@ -85,6 +85,9 @@ pub struct Page {
     pub draft: bool,
     /// Tags as written.
     pub tags: Vec<String>,
+    /// The slug of each tag in `tags` (`None` for a tag with no usable
+    /// characters), computed once at parse time rather than every build.
+    pub tag_slugs: Vec<Option<Slug>>,
     /// Username of the author, as written.
     pub author: Option<String>,
     /// Summary HTML (see `docs/templates.md` for where it comes from).

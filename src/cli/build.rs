@@ -51,7 +51,7 @@ pub(super) fn build(args: &BuildArgs) -> anyhow::Result<Outcome> {
     if terminal {
         options.progress = Some(&progress);
     }
-    let outcome = build::build(&config, &options);
+    let outcome = build::build_unless_current(&config, &options);
     if terminal {
         eprint!("\r\x1b[2K");
     }

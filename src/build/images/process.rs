@@ -26,7 +26,7 @@ use crate::config::ImageSettings;
 use crate::diagnostic::Diagnostic;
 
 /// What the image stage did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ImageReport {
     /// Source images used by the site.
     pub images: usize,

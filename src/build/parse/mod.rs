@@ -190,6 +190,7 @@ pub fn parse_file(
         extra,
         field_lines,
     } = fm;
+    let tag_slugs = tags.iter().map(|t| Slug::from_title(t)).collect();
     let page = Page {
         source: path.clone(),
         kind,
@@ -200,6 +201,7 @@ pub fn parse_file(
         updated,
         draft,
         tags,
+        tag_slugs,
         author,
         summary_html,
         description,
