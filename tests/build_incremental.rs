@@ -108,6 +108,33 @@ fn each_kind_of_change_renders_exactly_what_depends_on_it() {
     assert_eq!(written, set(&POST_PAGES));
     assert_same_as_clean_build(&site);
 
+    // An author's new name: their profile, list and feed, their posts and
+    // every listing and feed that shows those posts with the name.
+    let profile = site.read("content/authors/ada.md");
+    site.write(
+        "content/authors/ada.md",
+        profile.replace("Ada Example", "Ada Renamed"),
+    );
+    let (rendered, _) = step(&site, &mut memory, &["content/authors/ada.md"]);
+    assert_eq!(
+        rendered,
+        set(&[
+            "authors/index.html",
+            "authors/ada/index.html",
+            "authors/ada/atom.xml",
+            "posts/first/index.html",
+            "posts/second/index.html",
+            "index.html",
+            "page/2/index.html",
+            "tags/rust/index.html",
+            "tags/rust/atom.xml",
+            "tags/web/index.html",
+            "tags/web/atom.xml",
+            "atom.xml",
+        ])
+    );
+    assert_same_as_clean_build(&site);
+
     // A new post, newest of all: it, its neighbour, the first listing page
     // and the second (which `second` moves to), its tag, the tag list, the
     // site feed and the sitemap.

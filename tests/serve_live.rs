@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 
 use crate::support::Site;
-use crate::support::server::{BOB_PASSWORD, Server, add_user};
+use crate::support::server::{BOB_PASSWORD, Client, Server, add_user};
 
 /// Polls `check` until it holds or 15 s pass.
 #[track_caller]
@@ -279,8 +279,8 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
     };
     let words = ["alpha", "beta", "gamma", "delta", "rust", "web", "notes"];
     let mut names: Vec<String> = vec!["first".into(), "second".into()];
-    for step in 0..24 {
-        match next(5) {
+    for step in 0..40 {
+        match next(7) {
             0 | 1 => {
                 // Write a new or existing post with random fields.
                 let name = if next(2) == 0 && !names.is_empty() {
@@ -291,8 +291,10 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
                 let tag = words[next(words.len() as u64) as usize];
                 let day = 1 + next(27);
                 let draft = next(4) == 0;
+                let author = ["", "author: ada\n", "author: bob\n"][next(3) as usize];
+                let cover = ["", "cover: dot.png\n"][next(2) as usize];
                 let text = format!(
-                    "---\ntitle: Post {name} at step {step}\ndate: 2024-02-{day:02}\ntags: [{tag}]\ndraft: {draft}\n---\n\nBody {step} about {tag}.\n"
+                    "---\ntitle: Post {name} at step {step}\ndate: 2024-02-{day:02}\ntags: [{tag}]\ndraft: {draft}\n{author}{cover}---\n\nBody {step} about {tag}.\n"
                 );
                 server.site.write(&format!("content/posts/{name}.md"), text);
                 if !names.contains(&name) {
@@ -313,6 +315,33 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
                 let name = names.remove(next(names.len() as u64) as usize);
                 server.site.remove(&format!("content/posts/{name}.md"));
             }
+            4 => {
+                // An author's profile, which posts and listings show.
+                let profile = server.site.read("content/authors/ada.md");
+                let renamed: Vec<String> = profile
+                    .lines()
+                    .map(|line| {
+                        if line.starts_with("title:") {
+                            format!("title: Ada at step {step}")
+                        } else {
+                            line.to_string()
+                        }
+                    })
+                    .collect();
+                server
+                    .site
+                    .write("content/authors/ada.md", renamed.join("\n") + "\n");
+            }
+            5 => {
+                // A standalone page, whose tags link only where posts have them.
+                let tag = words[next(words.len() as u64) as usize];
+                server.site.write(
+                    "content/about.md",
+                    format!(
+                        "---\ntitle: About at step {step}\ntags: [{tag}]\n---\n\nAbout {step}.\n"
+                    ),
+                );
+            }
             _ => {
                 // A template or config change touches every page.
                 let base = server.site.read("themes/default/templates/base.html");
@@ -326,11 +355,19 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
                     .write("themes/default/templates/base.html", marked);
             }
         }
-        if next(3) == 0 {
+        if next(4) == 0 {
+            // Compared along the way, so a later change that re-renders
+            // everything cannot hide a page an earlier one left stale.
             settle(&server, &bob);
+            assert_same_as_clean_builds(&server, &bob);
         }
     }
     settle(&server, &bob);
+    assert_same_as_clean_builds(&server, &bob);
+}
+
+/// The preview and public/ equal clean builds of the same files.
+fn assert_same_as_clean_builds(server: &Server, bob: &Client) {
     assert_eq!(bob.get("/api/v1/build").json["ok"], true);
     // public/ equals a clean production build of the same files.
     let clean = tempfile::tempdir().unwrap();

@@ -66,6 +66,7 @@ pub struct Incremental {
     pub(crate) sources: Option<Sources>,
     pub(crate) outputs: Option<Outputs>,
     pub(crate) links: crate::build::links::LinkCache,
+    pub(crate) plan: Option<crate::build::PlannedOutputs>,
 }
 
 impl Incremental {

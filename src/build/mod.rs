@@ -325,32 +325,27 @@ impl Run<'_, '_> {
             })
             .collect();
         let jobs = render::plan(&site_index, config);
-        let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
-        expected.insert(OUTPUT_MARKER.to_string());
-        for asset in site.static_files.iter().chain(plain_media.iter().copied()) {
-            if !expected.insert(asset.out_path.clone()) {
-                let rel = asset
-                    .source
-                    .strip_prefix(&config.root)
-                    .unwrap_or(&asset.source);
-                self.diagnostics.push(
-                    Diagnostic::error(rel, format!("this file would replace `/{}`, which quire generates", asset.out_path))
-                        .hint("rename or move the file; static files may not take the place of pages, feeds or other files"),
-                );
-            }
-        }
-        self.diagnostics
-            .extend(path_clashes(&expected, &site.static_files, &config.root));
+        // The same pages and copied files as last time: the same output set.
+        let same_plan = self
+            .memory
+            .plan
+            .take()
+            .filter(|plan| !reloaded.rest && plan.jobs == jobs);
+        let planned = match same_plan {
+            Some(plan) => plan,
+            None => plan_outputs(&jobs, &site.static_files, &plain_media, &config.root),
+        };
+        self.diagnostics.extend(planned.problems.iter().cloned());
+        let expected = &planned.expected;
+        let pages_key = planned.key;
         let severity = if options.mode == Mode::Check {
             Severity::Error
         } else {
             Severity::Warning
         };
-        // Equal keys, equal sets: lets a rebuild skip what only the set decides.
-        let pages_key = hash_of(&expected);
         self.diagnostics.extend(links::check_links_cached(
             &site_index,
-            &expected,
+            expected,
             (pages_key, severity),
             &mut self.memory.links,
         ));
@@ -492,10 +487,9 @@ impl Run<'_, '_> {
             );
         }
         let plan = images::process::ImagePlan::new(&wanted, &media, &config.images);
-        let variants: Vec<String> = plan.out_paths().collect();
+        let variants: BTreeSet<String> = plan.out_paths().collect();
         let expected_key = hash_of(&(pages_key, &variants));
-        expected.extend(variants);
-        self.report.files = expected.len();
+        self.report.files = expected.len() + variants.len();
         if writing && !self.diagnostics.has_errors() {
             // Variants are named by content, so one the output already has
             // is right; only a media change can alter a GIF published as is.
@@ -525,14 +519,14 @@ impl Run<'_, '_> {
             Some(previous) if !same_files => previous
                 .files
                 .keys()
-                .filter(|path| !expected.contains(*path))
+                .filter(|path| !expected.contains(*path) && !variants.contains(*path))
                 .cloned()
                 .collect(),
             _ => Vec::new(),
         };
         let committed = match &previous {
             Some(_) => stager.commit_known(&stale),
-            None => stager.commit(&expected),
+            None => stager.commit(&expected.union(&variants).cloned().collect()),
         };
         self.report.write = committed.map_err(|err| write_error(&options.out_dir, &err))?;
         if self.remember {
@@ -547,8 +541,10 @@ impl Run<'_, '_> {
                 files.insert(asset.out_path.clone(), Output::default());
             }
             if !same_files {
-                for path in expected {
-                    files.entry(path).or_default();
+                for path in expected.iter().chain(&variants) {
+                    if !files.contains_key(path) {
+                        files.insert(path.clone(), Output::default());
+                    }
                 }
             }
             self.memory.outputs = Some(Outputs {
@@ -556,6 +552,7 @@ impl Run<'_, '_> {
                 files,
                 expected_key,
             });
+            self.memory.plan = Some(PlannedOutputs { jobs, ..planned });
         }
         self.clock.lap("write", self.report.write.written, progress);
         Ok(())
@@ -587,6 +584,49 @@ fn bytes_hash(bytes: &[u8]) -> u64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&hash.as_bytes()[..8]);
     u64::from_le_bytes(first)
+}
+
+/// The output files of a plan, and the problems with it.
+#[derive(Debug)]
+pub(crate) struct PlannedOutputs {
+    /// The render jobs the set was made from.
+    pub(crate) jobs: Vec<render::RenderJob>,
+    /// Pages, feeds, copied files and the marker (not image variants).
+    pub(crate) expected: BTreeSet<String>,
+    /// A hash of `expected`: equal keys, equal sets.
+    pub(crate) key: u64,
+    /// Copied files that would replace generated ones, files in the way of
+    /// folders.
+    pub(crate) problems: Vec<Diagnostic>,
+}
+
+/// Lists the output files of `jobs` and the copied files, checking that
+/// none takes another's place.
+fn plan_outputs(
+    jobs: &[render::RenderJob],
+    statics: &[load::AssetFile],
+    plain_media: &[&load::AssetFile],
+    root: &Path,
+) -> PlannedOutputs {
+    let mut expected: BTreeSet<String> = jobs.iter().map(render::RenderJob::out_path).collect();
+    expected.insert(OUTPUT_MARKER.to_string());
+    let mut problems = Vec::new();
+    for asset in statics.iter().chain(plain_media.iter().copied()) {
+        if !expected.insert(asset.out_path.clone()) {
+            let rel = asset.source.strip_prefix(root).unwrap_or(&asset.source);
+            problems.push(
+                Diagnostic::error(rel, format!("this file would replace `/{}`, which quire generates", asset.out_path))
+                    .hint("rename or move the file; static files may not take the place of pages, feeds or other files"),
+            );
+        }
+    }
+    problems.extend(path_clashes(&expected, statics, root));
+    PlannedOutputs {
+        jobs: Vec::new(),
+        key: hash_of(&expected),
+        expected,
+        problems,
+    }
 }
 
 /// Output paths that are both a file and a folder's prefix (a static file

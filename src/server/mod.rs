@@ -193,6 +193,7 @@ async fn api_csrf(session: tower_sessions::Session, request: Request, next: Next
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             if !crate::accounts::constant_time_eq(sent, &stored) {
+                discard_body(request).await;
                 return ApiError::forbidden(
                     "missing or wrong CSRF token: send the `csrf_token` from login or GET /api/v1/me in an `X-CSRF-Token` header",
                 )
@@ -201,6 +202,13 @@ async fn api_csrf(session: tower_sessions::Session, request: Request, next: Next
         }
     }
     next.run(request).await
+}
+
+/// Reads and drops the body of a refused request (up to the JSON limit):
+/// hyper closes a connection whose request body was left unread, and a
+/// client that already reused it would see the next request fail.
+async fn discard_body(request: Request) {
+    let _ = axum::body::to_bytes(request.into_body(), extract::JSON_LIMIT).await;
 }
 
 /// Replaces non-JSON error bodies under /api (from the framework's own

@@ -10,13 +10,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher as _};
 
 use super::preview::Preview;
 use super::state::Logger;
 
-/// Quiet time that ends a burst of events.
+/// Quiet time that ends a burst of events while a file is being written
+/// (changed, not yet closed).
 const QUIET: Duration = Duration::from_millis(10);
+/// Quiet time that ends a burst once every file in it is complete (closed
+/// after writing, renamed, removed).
+const SETTLE: Duration = Duration::from_millis(2);
 /// Longest wait after the first event of a burst.
 const MAX_DELAY: Duration = Duration::from_millis(400);
 
@@ -26,6 +31,53 @@ pub const SOURCE_DIRS: &[&str] = &["content", "themes", "media", "static", "temp
 /// A running watcher; dropping it stops watching.
 pub struct Watcher {
     _inner: std::sync::Arc<std::sync::Mutex<notify::RecommendedWatcher>>,
+}
+
+/// What the notify thread tells the debouncing task.
+#[derive(Debug)]
+enum Signal {
+    /// A file is being written (created or its data changed).
+    Writing(PathBuf),
+    /// A file was closed after writing: it is complete.
+    Closed(PathBuf),
+    /// A file was renamed, removed or had its metadata changed.
+    Changed(PathBuf),
+    /// Events were lost: rebuild everything.
+    Rescan,
+}
+
+/// The changes of one burst of events.
+#[derive(Debug, Default)]
+struct Burst {
+    paths: Vec<PathBuf>,
+    /// Files written and not yet closed.
+    writing: Vec<PathBuf>,
+    forced: bool,
+}
+
+impl Burst {
+    fn add(&mut self, signal: Signal) {
+        let path = match signal {
+            Signal::Rescan => {
+                self.forced = true;
+                return;
+            }
+            Signal::Writing(path) => {
+                if !self.writing.contains(&path) {
+                    self.writing.push(path.clone());
+                }
+                path
+            }
+            Signal::Closed(path) => {
+                self.writing.retain(|p| p != &path);
+                path
+            }
+            Signal::Changed(path) => path,
+        };
+        if !self.paths.contains(&path) {
+            self.paths.push(path);
+        }
+    }
 }
 
 /// Whether a change to `path` (under `root`) can change the site.
@@ -63,28 +115,35 @@ pub fn relevant(root: &Path, path: &Path) -> bool {
 /// kernel drops events (queue overflow) or reports an error, the next
 /// rebuild is forced.
 pub fn start(root: &Path, preview: Preview, log: Logger) -> notify::Result<Watcher> {
-    // `None` asks for a forced rebuild.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<PathBuf>>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Signal>();
     let root_for_events = root.to_path_buf();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else {
-            let _ = tx.send(None);
+            let _ = tx.send(Signal::Rescan);
             return;
         };
-        if matches!(event.kind, notify::EventKind::Access(_)) {
-            return;
-        }
         if event.need_rescan() || event.paths.is_empty() {
-            let _ = tx.send(None);
+            let _ = tx.send(Signal::Rescan);
             return;
         }
+        let signal: fn(PathBuf) -> Signal = match event.kind {
+            // A file written and closed is complete.
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => Signal::Closed,
+            EventKind::Access(_) => return,
+            // Content being written: complete once closed (or quiet).
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => {
+                Signal::Writing
+            }
+            // Renames, removals, metadata: complete as they happen.
+            _ => Signal::Changed,
+        };
         for path in event.paths {
             let is_source_dir = path.parent() == Some(root_for_events.as_path())
                 && path
                     .file_name()
                     .is_some_and(|n| SOURCE_DIRS.iter().any(|d| n == *d));
             if is_source_dir || relevant(&root_for_events, &path) {
-                let _ = tx.send(Some(path));
+                let _ = tx.send(signal(path));
             }
         }
     })?;
@@ -104,18 +163,20 @@ pub fn start(root: &Path, preview: Preview, log: Logger) -> notify::Result<Watch
         let mut watched = watched;
         while let Some(first) = rx.recv().await {
             let started = tokio::time::Instant::now();
-            let mut paths = Vec::new();
-            let mut forced = first.is_none();
-            paths.extend(first);
+            let mut burst = Burst::default();
+            burst.add(first);
             loop {
                 let left = MAX_DELAY.saturating_sub(started.elapsed());
-                match tokio::time::timeout(QUIET.min(left), rx.recv()).await {
-                    Ok(Some(event)) => {
-                        match event {
-                            Some(path) if !paths.contains(&path) => paths.push(path),
-                            Some(_) => {}
-                            None => forced = true,
-                        }
+                // Files still being written get the quiet time; when every
+                // file is complete, a moment catches the rest of the burst.
+                let wait = if burst.writing.is_empty() {
+                    SETTLE
+                } else {
+                    QUIET
+                };
+                match tokio::time::timeout(wait.min(left), rx.recv()).await {
+                    Ok(Some(signal)) => {
+                        burst.add(signal);
                         if left.is_zero() {
                             break;
                         }
@@ -124,6 +185,9 @@ pub fn start(root: &Path, preview: Preview, log: Logger) -> notify::Result<Watch
                     Err(_) => break,
                 }
             }
+            let Burst {
+                paths, mut forced, ..
+            } = burst;
             // A source folder that appeared (say, media/ at the first
             // upload) is watched from now on, and everything in it counts.
             for path in &paths {
@@ -167,6 +231,25 @@ pub fn start(root: &Path, preview: Preview, log: Logger) -> notify::Result<Watch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_burst_knows_which_files_are_still_being_written() {
+        let (a, b) = (
+            PathBuf::from("/site/content/a.md"),
+            PathBuf::from("/site/content/b.md"),
+        );
+        let mut burst = Burst::default();
+        burst.add(Signal::Writing(a.clone()));
+        burst.add(Signal::Writing(a.clone()));
+        burst.add(Signal::Changed(b.clone()));
+        assert_eq!(burst.writing, vec![a.clone()]);
+        burst.add(Signal::Closed(a.clone()));
+        assert!(burst.writing.is_empty());
+        assert_eq!(burst.paths, vec![a, b]);
+        assert!(!burst.forced);
+        burst.add(Signal::Rescan);
+        assert!(burst.forced);
+    }
 
     #[test]
     fn only_site_files_count() {
