@@ -67,6 +67,11 @@ pub struct Incremental {
     pub(crate) outputs: Option<Outputs>,
     pub(crate) links: crate::build::links::LinkCache,
     pub(crate) plan: Option<crate::build::PlannedOutputs>,
+    /// The parsed templates and the request list their image functions fill.
+    pub(crate) theme: Option<(
+        Arc<crate::build::render::Theme>,
+        Arc<crate::build::images::ImageRequests>,
+    )>,
 }
 
 impl Incremental {

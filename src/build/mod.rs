@@ -283,20 +283,31 @@ impl Run<'_, '_> {
         let media = Arc::clone(&sources.media);
         let site = &sources.rest;
 
-        let requests = Arc::new(images::ImageRequests::default());
-        let functions = render::ImageFunctions {
-            media: Arc::clone(&media),
-            requests: Arc::clone(&requests),
-            settings: Arc::new(config.images.clone()),
-            base_path: Arc::from(config.base_path.as_str()),
-        };
-        let theme = match Theme::load(&site.templates, config, functions) {
-            Ok(theme) => Some(theme),
-            Err(problems) => {
-                self.diagnostics.extend(problems);
-                None
+        // The templates parsed last time serve again until a source other
+        // than content changes (which reloads templates, media and settings).
+        let cached = self.memory.theme.take().filter(|_| !reloaded.rest);
+        let (theme, requests) = match cached {
+            Some((theme, requests)) => (Some(theme), requests),
+            None => {
+                let requests = Arc::new(images::ImageRequests::default());
+                let functions = render::ImageFunctions {
+                    media: Arc::clone(&media),
+                    requests: Arc::clone(&requests),
+                    settings: Arc::new(config.images.clone()),
+                    base_path: Arc::from(config.base_path.as_str()),
+                };
+                match Theme::load(&site.templates, config, functions) {
+                    Ok(theme) => (Some(Arc::new(theme)), requests),
+                    Err(problems) => {
+                        self.diagnostics.extend(problems);
+                        (None, requests)
+                    }
+                }
             }
         };
+        if let Some(theme) = &theme {
+            self.memory.theme = Some((Arc::clone(theme), Arc::clone(&requests)));
+        }
         let templates: BTreeSet<String> = site.templates.iter().map(|t| t.name.clone()).collect();
         let index_options = index::IndexOptions {
             include_drafts: options.include_drafts,
