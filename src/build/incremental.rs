@@ -261,7 +261,12 @@ impl Sources {
                 settings: &config.images,
             }),
         };
-        let parse_key = parse::options_key(&markdown);
+        // Settings and media are as before unless they were reloaded.
+        let parse_key = if reloaded.rest {
+            parse::options_key(&markdown)
+        } else {
+            sources.parse_key
+        };
         if touched.everything || touched.walk_content || parse_key != sources.parse_key {
             let (paths, walk_problems) = load::list_content(config);
             let previous = std::mem::take(&mut sources.files);
@@ -309,6 +314,12 @@ impl Sources {
         }
         *memory = Some(sources);
         (pages, diagnostics, reloaded)
+    }
+
+    /// A hash of the settings and the media index: what every output may
+    /// depend on besides its own inputs.
+    pub(crate) fn settings_key(&self) -> u64 {
+        crate::build::hash_of(&(&self.config_key, self.parse_key))
     }
 
     /// Refreshes again with a walk of content/ (for changes one file's

@@ -11,20 +11,6 @@ use crate::build::index::SiteIndex;
 use crate::build::page::Page;
 use crate::diagnostic::{Diagnostic, Diagnostics, Severity};
 
-/// Reports links in `index` whose target is not in `outputs` (output paths
-/// such as `posts/a/index.html`). `severity` is a warning for `build` and an
-/// error for `check`.
-pub fn check_links(
-    index: &SiteIndex,
-    outputs: &BTreeSet<String>,
-    severity: Severity,
-) -> Diagnostics {
-    let mut hasher = std::hash::DefaultHasher::new();
-    outputs.hash(&mut hasher);
-    let key = hasher.finish();
-    check_links_cached(index, outputs, (key, severity), &mut LinkCache::default())
-}
-
 /// Each page's link problems from the previous build, by page fingerprint,
 /// valid while the set of outputs is the same: a rebuild re-checks only the
 /// pages that changed.
@@ -34,9 +20,11 @@ pub struct LinkCache {
     pages: HashMap<u64, Vec<Diagnostic>>,
 }
 
-/// [`check_links`], reusing and updating `cache`; `outputs_key` is a hash
-/// of `outputs`, which the caller has at hand.
-pub fn check_links_cached(
+/// Reports links in `index` whose target is not in `outputs` (output paths
+/// such as `posts/a/index.html`), reusing and updating `cache`;
+/// `outputs_key` is a hash of `outputs`, which the caller has at hand.
+/// `severity` is a warning for `build` and an error for `check`.
+pub fn check_links(
     index: &SiteIndex,
     outputs: &BTreeSet<String>,
     (outputs_key, severity): (u64, Severity),

@@ -177,7 +177,7 @@ pub fn build_unless_current(config: &Config, options: &BuildOptions<'_>) -> Buil
     // Forget the record first: a build that fails half-way must not leave
     // one that vouches for the old output.
     let _ = std::fs::remove_file(&record_path);
-    let started = stamp::file_system_now(config);
+    let started = stamp::file_system_now(&stamp::clock_path(config));
     let sources = stamp::stamp_sources(config);
     let outcome = build(config, options);
     if outcome.is_ok()
@@ -354,7 +354,7 @@ impl Run<'_, '_> {
         } else {
             Severity::Warning
         };
-        self.diagnostics.extend(links::check_links_cached(
+        self.diagnostics.extend(links::check_links(
             &site_index,
             expected,
             (pages_key, severity),
@@ -386,7 +386,12 @@ impl Run<'_, '_> {
                 && options.out_dir.join(OUTPUT_MARKER).is_file()
         });
         let keys = if self.remember {
-            let global = global_key(config, options, &media);
+            // What every output may read besides its own inputs.
+            let global = hash_of(&(
+                sources.settings_key(),
+                options.include_drafts,
+                env!("CARGO_PKG_VERSION"),
+            ));
             render::inputs::job_keys(&jobs, &site_index, &theme, config, global)
         } else {
             Vec::new()
@@ -570,21 +575,8 @@ impl Run<'_, '_> {
     }
 }
 
-/// What every output may depend on besides its own inputs: settings, the
-/// media files, whether drafts show, and this program.
-fn global_key(config: &Config, options: &BuildOptions<'_>, media: &images::MediaIndex) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    (
-        format!("{config:?}"),
-        options.include_drafts,
-        format!("{media:?}"),
-        env!("CARGO_PKG_VERSION"),
-    )
-        .hash(&mut hasher);
-    hasher.finish()
-}
-
-fn hash_of(value: &impl Hash) -> u64 {
+/// A hash of `value` for keys kept in memory (not stable across programs).
+pub(crate) fn hash_of(value: &impl Hash) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     value.hash(&mut hasher);
     hasher.finish()

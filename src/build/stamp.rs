@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -125,13 +126,32 @@ pub fn stamp_trees(roots: &[PathBuf]) -> Stamps {
         .collect()
 }
 
-/// The file system's clock: the modification time of a file touched now
+/// The file system's clock: the modification time of `marker`, touched now
 /// (it may lag the system clock by a tick, and is what files get).
-pub fn file_system_now(config: &Config) -> Option<i128> {
-    let marker = config.root.join(".quire/cache/builds/.clock");
+pub fn file_system_now(marker: &Path) -> Option<SystemTime> {
     std::fs::create_dir_all(marker.parent()?).ok()?;
-    std::fs::write(&marker, b"").ok()?;
-    Stamp::read(&marker).map(|s| s.mtime)
+    std::fs::write(marker, b"").ok()?;
+    std::fs::metadata(marker).ok()?.modified().ok()
+}
+
+/// Where `quire build` keeps its [`file_system_now`] marker.
+pub fn clock_path(config: &Config) -> PathBuf {
+    config.root.join(".quire/cache/builds/.clock")
+}
+
+/// True when `path` exists and both its modification and status-change
+/// times are before `time`: a rename or a copy that keeps an old mtime
+/// (`mv`, `cp -p`, `git checkout`) still sets the ctime.
+pub fn changed_before(path: &Path, time: SystemTime) -> bool {
+    let time = nanos(time);
+    Stamp::read(path).is_some_and(|s| s.mtime < time && s.ctime < time)
+}
+
+fn nanos(time: SystemTime) -> i128 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).unwrap_or(i128::MAX),
+        Err(before) => -i128::try_from(before.duration().as_nanos()).unwrap_or(i128::MAX),
+    }
 }
 
 fn config_key(config: &Config) -> String {
@@ -219,11 +239,12 @@ impl Record {
         report: &BuildReport,
         warnings: Vec<Diagnostic>,
         sources: Stamps,
-        started: i128,
+        started: SystemTime,
         out_dir: &Path,
         include_drafts: bool,
     ) -> Option<Self> {
         let mut sources = sources;
+        let started = nanos(started);
         if sources
             .values()
             .any(|s| !s.dir && (s.mtime >= started || s.ctime >= started))

@@ -117,13 +117,10 @@ impl Stager {
     /// unless the output already holds exactly these bytes.
     pub fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
         if !self.fresh && crate::fsx::has_same_bytes(&self.out_dir.join(rel), bytes) {
-            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            self.keep();
             return Ok(());
         }
-        let staged = self.staging_path(rel)?;
-        fs::write(&staged, bytes)?;
-        self.record(rel, staged);
-        Ok(())
+        self.put_new(rel, bytes)
     }
 
     /// Stages `bytes` as output file `rel`, known to differ from what the
@@ -277,15 +274,7 @@ fn remove_known(out_dir: &Path, stale: &[String]) -> io::Result<usize> {
             parent = dir.parent();
         }
     }
-    // Deepest first, so a folder is empty once its children are gone.
-    let mut parents: Vec<PathBuf> = parents.into_iter().collect();
-    parents.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-    for dir in parents {
-        let dir = out_dir.join(dir);
-        if fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_none()) {
-            fs::remove_dir(&dir)?;
-        }
-    }
+    remove_empty_dirs(parents.into_iter().map(|dir| out_dir.join(dir)).collect())?;
     Ok(removed)
 }
 
@@ -306,14 +295,26 @@ fn remove_stale(out_dir: &Path, expected: &BTreeSet<String>) -> io::Result<usize
             removed += 1;
         }
     }
-    // Deepest first, so a folder is empty once its children are gone.
+    remove_empty_dirs(dirs)?;
+    Ok(removed)
+}
+
+/// Removes the folders of `dirs` that are empty, deepest first, so a folder
+/// is empty once its children are gone. Folders already gone are skipped.
+fn remove_empty_dirs(mut dirs: Vec<PathBuf>) -> io::Result<()> {
     dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
     for dir in dirs {
-        if fs::read_dir(&dir)?.next().is_none() {
-            fs::remove_dir(&dir)?;
+        match fs::read_dir(&dir) {
+            Ok(mut entries) => {
+                if entries.next().is_none() {
+                    fs::remove_dir(&dir)?;
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
         }
     }
-    Ok(removed)
+    Ok(())
 }
 
 #[cfg(test)]

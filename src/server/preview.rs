@@ -143,13 +143,7 @@ impl Preview {
 
     /// Rebuilds what `changes` touch, like [`Preview::rebuild`].
     pub async fn rebuild_for(&self, changes: Changes) -> Arc<BuildStatus> {
-        {
-            let mut pending = lock(&self.inner.pending);
-            *pending = Some(match pending.take() {
-                Some(earlier) => earlier.merge(changes),
-                None => changes,
-            });
-        }
+        add_pending(&self.inner.pending, changes);
         // The build runs in a task of its own, holding the lock to the end:
         // a caller that goes away (a timeout, a closed connection) can
         // neither leave a build running unlocked nor lose its result.
@@ -249,7 +243,6 @@ impl Preview {
     /// the latest build began: that build already saw them (the usual case
     /// for the watcher's echo of a save made through the server).
     pub fn already_built(&self, paths: &[std::path::PathBuf]) -> bool {
-        use std::os::unix::fs::MetadataExt;
         let Some(started) = *self
             .inner
             .last_start
@@ -258,35 +251,19 @@ impl Preview {
         else {
             return false;
         };
-        // Both the modification and the status-change time must be older:
-        // a rename or a copy that keeps an old mtime (`mv`, `cp -p`,
-        // `git checkout`) still sets the ctime.
         !paths.is_empty()
-            && paths.iter().all(|path| {
-                std::fs::symlink_metadata(path).is_ok_and(|meta| {
-                    let changed = std::time::UNIX_EPOCH
-                        + std::time::Duration::new(
-                            u64::try_from(meta.ctime()).unwrap_or(u64::MAX / 4),
-                            u32::try_from(meta.ctime_nsec()).unwrap_or(0),
-                        );
-                    meta.modified().is_ok_and(|m| m < started) && changed < started
-                })
-            })
-    }
-
-    /// The file system's idea of "now" (which may lag the system clock by a
-    /// tick): the mtime of a marker file touched at the start of a build.
-    fn file_system_now(&self) -> Option<std::time::SystemTime> {
-        let marker = self.inner.root.join(".quire").join("build-started");
-        std::fs::create_dir_all(marker.parent()?).ok()?;
-        std::fs::write(&marker, b"").ok()?;
-        std::fs::metadata(&marker).ok()?.modified().ok()
+            && paths
+                .iter()
+                .all(|path| crate::build::stamp::changed_before(path, started))
     }
 
     fn build_now(&self) -> BuildStatus {
         let inner = &self.inner;
         let start = Instant::now();
-        *inner.last_start.write().unwrap_or_else(|p| p.into_inner()) = self.file_system_now();
+        // The file system's clock, which may lag the system clock by a tick.
+        let marker = inner.root.join(".quire").join("build-started");
+        *inner.last_start.write().unwrap_or_else(|p| p.into_inner()) =
+            crate::build::stamp::file_system_now(&marker);
         let mut config = match Config::load(&inner.root) {
             Ok(config) => config,
             Err(diagnostics) => {
@@ -308,16 +285,8 @@ impl Preview {
                 ..BuildStatus::default()
             };
         }
-        let changes = lock(&inner.pending)
-            .take()
-            .unwrap_or(Changes::Paths(Vec::new()));
-        {
-            let mut public = lock(&inner.public_pending);
-            *public = Some(match public.take() {
-                Some(earlier) => earlier.merge(changes.clone()),
-                None => changes.clone(),
-            });
-        }
+        let changes = take_pending(&inner.pending);
+        add_pending(&inner.public_pending, changes.clone());
         let mut options = BuildOptions::new(&config);
         options.out_dir.clone_from(&inner.out_dir);
         options.include_drafts = true;
@@ -335,9 +304,7 @@ impl Preview {
         let mut next_scheduled = None;
         if inner.publish && outcome.is_ok() {
             let public_options = BuildOptions::new(&production);
-            let changes = lock(&inner.public_pending)
-                .take()
-                .unwrap_or(Changes::Paths(Vec::new()));
+            let changes = take_pending(&inner.public_pending);
             let public = crate::build::build_incremental(
                 &production,
                 &public_options,
@@ -384,6 +351,20 @@ impl Preview {
             id: 0,
         }
     }
+}
+
+/// Adds `changes` to those waiting for a build.
+fn add_pending(pending: &std::sync::Mutex<Option<Changes>>, changes: Changes) {
+    let mut pending = lock(pending);
+    *pending = Some(match pending.take() {
+        Some(earlier) => earlier.merge(changes),
+        None => changes,
+    });
+}
+
+/// The changes waiting for a build (none: only the time moved on).
+fn take_pending(pending: &std::sync::Mutex<Option<Changes>>) -> Changes {
+    lock(pending).take().unwrap_or(Changes::Paths(Vec::new()))
 }
 
 /// Locks `mutex`; a panic in an earlier build does not stop later ones.
