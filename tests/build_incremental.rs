@@ -222,3 +222,46 @@ fn changed_media_redoes_the_pages_that_show_it() {
     assert!(rendered.contains(&"posts/first/index.html".to_string()));
     assert_same_as_clean_build(&site);
 }
+
+#[test]
+fn a_template_edit_beside_a_symlinked_post_still_renders_with_the_new_template() {
+    let site = Site::fixture("basic");
+    let mut memory = Incremental::new();
+    run(&site, &mut memory, &Changes::Everything);
+    // One burst: a template edit and a symlink in content/, which makes the
+    // rebuild walk content/ again (to report the symlink).
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("linked.md");
+    std::fs::write(&target, "---\ntitle: Linked\ndate: 2024-01-05\n---\nx\n").unwrap();
+    std::os::unix::fs::symlink(&target, site.path("content/posts/linked.md")).unwrap();
+    let template = site.read("themes/default/templates/post.html");
+    site.write(
+        "themes/default/templates/post.html",
+        template.replacen(
+            "{% block content %}",
+            "{% block content %}<!-- edited -->",
+            1,
+        ),
+    );
+    let config = Config::load(site.root()).expect("config");
+    let options = BuildOptions::new(&config);
+    let changes = Changes::Paths(vec![
+        "themes/default/templates/post.html".into(),
+        "content/posts/linked.md".into(),
+    ]);
+    let outcome = build_incremental(&config, &options, &mut memory, &changes);
+    assert!(outcome.is_ok(), "{:?}", outcome.diagnostics);
+    assert!(
+        outcome
+            .diagnostics
+            .warnings()
+            .any(|w| w.message == "skipped: symlinks are not followed"),
+        "{:?}",
+        outcome.diagnostics
+    );
+    assert_eq!(outcome.report.rendered, set(&POST_PAGES));
+    assert!(
+        site.read("public/posts/first/index.html")
+            .contains("<!-- edited -->")
+    );
+}

@@ -290,11 +290,11 @@ impl Sources {
                     }
                     Ok(meta) if meta.is_dir() => {
                         // `x.md/` is a folder: let the walk sort it out.
-                        return Self::walk_again(memory, sources, config, lap);
+                        return Self::walk_again(memory, sources, config, reloaded, lap);
                     }
                     Ok(_) => {
                         // A symlink: the walk reports it.
-                        return Self::walk_again(memory, sources, config, lap);
+                        return Self::walk_again(memory, sources, config, reloaded, lap);
                     }
                     Err(_) => {
                         sources.files.remove(rel);
@@ -324,15 +324,23 @@ impl Sources {
 
     /// Refreshes again with a walk of content/ (for changes one file's
     /// read cannot settle).
+    /// `reloaded` says what this refresh already reloaded, which the
+    /// second one must not forget.
     fn walk_again(
         memory: &mut Option<Sources>,
         sources: Sources,
         config: &Config,
+        reloaded: Reloaded,
         lap: &mut dyn FnMut(&'static str, usize),
     ) -> (Vec<Arc<Page>>, Diagnostics, Reloaded) {
         *memory = Some(sources);
         let content = Changes::Paths(vec![PathBuf::from("content")]);
-        Self::refresh(memory, config, &content, lap)
+        let (pages, diagnostics, again) = Self::refresh(memory, config, &content, lap);
+        let reloaded = Reloaded {
+            rest: reloaded.rest || again.rest,
+            media: reloaded.media || again.media,
+        };
+        (pages, diagnostics, reloaded)
     }
 }
 
