@@ -1,6 +1,8 @@
 //! The JSON API over a real socket: one test per row of PRODUCT.md's API
 //! table (and the routes it names besides), with their error statuses.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::support::jpeg;
@@ -684,6 +686,34 @@ fn framework_errors_use_the_envelope() {
         413,
         "too_large",
         "the request body is larger than the limit of 2 MiB",
+    );
+}
+
+#[test]
+fn a_refused_request_whose_body_comes_late_leaves_the_connection_usable() {
+    let server = Server::start();
+    let mut bob = server.login("bob");
+    let late = Duration::from_millis(150);
+    // Refused before the body is read: wrong method, unknown route.
+    assert_eq!(
+        bob.late_body_then_reuse("PATCH", "/api/v1/posts", b"{}", late),
+        (405, 200)
+    );
+    assert_eq!(
+        bob.late_body_then_reuse("POST", "/api/v1/nothing-here", b"{}", late),
+        (404, 200)
+    );
+    // Missing CSRF token: the follow-up still has the session.
+    bob.csrf = None;
+    assert_eq!(
+        bob.late_body_then_reuse("POST", "/api/v1/posts", b"{}", late),
+        (403, 200)
+    );
+    // No session at all: 401 twice, on one connection.
+    let anonymous = server.client();
+    assert_eq!(
+        anonymous.late_body_then_reuse("POST", "/api/v1/posts", b"{}", late),
+        (401, 401)
     );
 }
 

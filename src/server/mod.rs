@@ -10,6 +10,7 @@
 
 pub mod admin_ui;
 pub mod auth;
+mod drain;
 pub mod error;
 pub mod extract;
 pub mod media;
@@ -103,10 +104,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(sessions)
         .layer(middleware::from_fn(timeout))
-        .layer(middleware::from_fn_with_state(
-            upload_limit,
-            announced_length,
-        ))
+        .layer(middleware::from_fn_with_state(upload_limit, body_limits))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)
 }
@@ -125,12 +123,9 @@ async fn api_method_not_allowed() -> ApiError {
 
 /// Refuses a body whose announced `Content-Length` is over the route's
 /// limit at once, before reading any of it (the extractors' limits also
-/// hold for bodies without a length).
-async fn announced_length(
-    State(upload_limit): State<usize>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// hold for bodies without a length); within the limit, reads what a
+/// handler left unread so the connection can be reused ([`drain`]).
+async fn body_limits(State(upload_limit): State<usize>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_upload = matches!(
         path,
@@ -157,7 +152,7 @@ async fn announced_length(
         };
         return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).into_response();
     }
-    next.run(request).await
+    drain::finish_reading(request, next, limit).await
 }
 
 /// Ends requests that take longer than [`REQUEST_TIMEOUT`] with 503.
@@ -193,7 +188,6 @@ async fn api_csrf(session: tower_sessions::Session, request: Request, next: Next
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             if !crate::accounts::constant_time_eq(sent, &stored) {
-                discard_body(request).await;
                 return ApiError::forbidden(
                     "missing or wrong CSRF token: send the `csrf_token` from login or GET /api/v1/me in an `X-CSRF-Token` header",
                 )
@@ -202,13 +196,6 @@ async fn api_csrf(session: tower_sessions::Session, request: Request, next: Next
         }
     }
     next.run(request).await
-}
-
-/// Reads and drops the body of a refused request (up to the JSON limit):
-/// hyper closes a connection whose request body was left unread, and a
-/// client that already reused it would see the next request fail.
-async fn discard_body(request: Request) {
-    let _ = axum::body::to_bytes(request.into_body(), extract::JSON_LIMIT).await;
 }
 
 /// Replaces non-JSON error bodies under /api (from the framework's own

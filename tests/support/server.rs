@@ -390,16 +390,13 @@ impl Client {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n"
+        let head = self.raw_head(
+            method,
+            path,
+            &format!(
+                "Content-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n"
+            ),
         );
-        if let Some(cookie) = self.session_cookie() {
-            head.push_str(&format!("Cookie: quire={cookie}\r\n"));
-        }
-        if let Some(token) = &self.csrf {
-            head.push_str(&format!("X-CSRF-Token: {token}\r\n"));
-        }
-        head.push_str("\r\n");
         stream.write_all(head.as_bytes()).unwrap();
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
@@ -430,6 +427,89 @@ impl Client {
             json: serde_json::from_str(&body).unwrap_or(Value::Null),
             text: body,
         }
+    }
+
+    /// A request head with the session cookie and CSRF token, for raw
+    /// socket tests.
+    fn raw_head(&self, method: &str, path: &str, extra: &str) -> String {
+        let address = self.base.trim_start_matches("http://");
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\n{extra}");
+        if let Some(cookie) = self.session_cookie() {
+            head.push_str(&format!("Cookie: quire={cookie}\r\n"));
+        }
+        if let Some(token) = &self.csrf {
+            head.push_str(&format!("X-CSRF-Token: {token}\r\n"));
+        }
+        head.push_str("\r\n");
+        head
+    }
+
+    /// Sends a request whose body follows its head only after `delay`
+    /// (as a slow client or network would), reads the response, then sends
+    /// `GET /api/v1/me` on the same connection. Returns both statuses; the
+    /// second is 0 when the server had closed the connection.
+    pub fn late_body_then_reuse(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        delay: Duration,
+    ) -> (u16, u16) {
+        use std::io::Read;
+        let address = self.base.trim_start_matches("http://");
+        let stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let head = self.raw_head(
+            method,
+            path,
+            &format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ),
+        );
+        writer.write_all(head.as_bytes()).unwrap();
+        std::thread::sleep(delay);
+        writer.write_all(body).unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut length = 0;
+        let mut first = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if first == 0 {
+                first = line
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+            }
+            if let Some((name, value)) = line.trim_end().split_once(": ")
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.parse().unwrap();
+            }
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        let mut rest = vec![0; length];
+        reader.read_exact(&mut rest).unwrap();
+        // The server may have closed its end; a failed write shows as 0.
+        let again = self.raw_head("GET", "/api/v1/me", "Connection: close\r\n");
+        if writer.write_all(again.as_bytes()).is_err() {
+            return (first, 0);
+        }
+        let mut raw = String::new();
+        let _ = reader.read_to_string(&mut raw);
+        let second = raw
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (first, second)
     }
 
     /// A multipart upload with one `file` field.
