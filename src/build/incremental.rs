@@ -67,6 +67,8 @@ pub struct Incremental {
     pub(crate) outputs: Option<Outputs>,
     pub(crate) links: crate::build::links::LinkCache,
     pub(crate) plan: Option<crate::build::PlannedOutputs>,
+    /// The last index, patched in place by edits that move no page.
+    pub(crate) index: Option<crate::build::index::Indexed>,
     /// The parsed templates and the request list their image functions fill.
     pub(crate) theme: Option<(
         Arc<crate::build::render::Theme>,
@@ -131,6 +133,15 @@ pub(crate) struct Reloaded {
     /// The media index differs from the previous build's.
     pub(crate) media: bool,
 }
+
+/// What [`Sources::refresh`] gives: the pages, the problems, what was
+/// reloaded, and the changed pages when only named content files were read.
+pub(crate) type Refreshed = (
+    Vec<Arc<Page>>,
+    Diagnostics,
+    Reloaded,
+    Option<Vec<(Arc<Page>, Arc<Page>)>>,
+);
 
 /// What a set of changed paths touches.
 #[derive(Debug, Default)]
@@ -198,15 +209,16 @@ fn touched(changes: &Changes, root: &Path) -> Touched {
 
 impl Sources {
     /// Loads or updates the sources of `config`'s site after `changes`;
-    /// returns the pages, every loading and parsing problem, and what was
-    /// reloaded. `lap` is called at the end of the `load`, `media` and
+    /// returns the pages, every loading and parsing problem, what was
+    /// reloaded and, when only named content files were re-read, the
+    /// `(old, new)` pairs of pages that changed. `lap` is called at the end of the `load`, `media` and
     /// `parse` stages.
     pub(crate) fn refresh(
         memory: &mut Option<Sources>,
         config: &Config,
         changes: &Changes,
         lap: &mut dyn FnMut(&'static str, usize),
-    ) -> (Vec<Arc<Page>>, Diagnostics, Reloaded) {
+    ) -> Refreshed {
         let mut touched = touched(changes, &config.root);
         let config_key = format!("{config:?}");
         if memory
@@ -267,7 +279,9 @@ impl Sources {
         } else {
             sources.parse_key
         };
+        let mut replaced = Some(Vec::new());
         if touched.everything || touched.walk_content || parse_key != sources.parse_key {
+            replaced = None;
             let (paths, walk_problems) = load::list_content(config);
             let previous = std::mem::take(&mut sources.files);
             sources.files = paths
@@ -286,6 +300,16 @@ impl Sources {
                     Ok(meta) if meta.is_file() => {
                         let parsed =
                             read_and_parse(config, rel, &markdown, parse_key, &sources.files);
+                        let old = sources.files.get(rel).and_then(|p| p.page.clone());
+                        replaced = match (replaced, old, &parsed.page) {
+                            (Some(mut pairs), Some(old), Some(new)) => {
+                                if !Arc::ptr_eq(&old, new) {
+                                    pairs.push((old, Arc::clone(new)));
+                                }
+                                Some(pairs)
+                            }
+                            _ => None,
+                        };
                         sources.files.insert(rel.clone(), parsed);
                     }
                     Ok(meta) if meta.is_dir() => {
@@ -297,7 +321,9 @@ impl Sources {
                         return Self::walk_again(memory, sources, config, reloaded, lap);
                     }
                     Err(_) => {
-                        sources.files.remove(rel);
+                        if sources.files.remove(rel).is_some() {
+                            replaced = None;
+                        }
                     }
                 }
             }
@@ -313,7 +339,7 @@ impl Sources {
             diagnostics.extend(parsed.problems.iter().cloned());
         }
         *memory = Some(sources);
-        (pages, diagnostics, reloaded)
+        (pages, diagnostics, reloaded, replaced)
     }
 
     /// A hash of the settings and the media index: what every output may
@@ -332,15 +358,15 @@ impl Sources {
         config: &Config,
         reloaded: Reloaded,
         lap: &mut dyn FnMut(&'static str, usize),
-    ) -> (Vec<Arc<Page>>, Diagnostics, Reloaded) {
+    ) -> Refreshed {
         *memory = Some(sources);
         let content = Changes::Paths(vec![PathBuf::from("content")]);
-        let (pages, diagnostics, again) = Self::refresh(memory, config, &content, lap);
+        let (pages, diagnostics, again, _) = Self::refresh(memory, config, &content, lap);
         let reloaded = Reloaded {
             rest: reloaded.rest || again.rest,
             media: reloaded.media || again.media,
         };
-        (pages, diagnostics, reloaded)
+        (pages, diagnostics, reloaded, None)
     }
 }
 

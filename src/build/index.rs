@@ -210,6 +210,140 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
     (index, diagnostics)
 }
 
+/// The index of the previous build, kept by a long-running process so that
+/// an edit which moves no page can be patched in rather than re-indexed.
+#[derive(Debug)]
+pub struct Indexed {
+    /// The organised site.
+    pub index: SiteIndex,
+    /// What indexing reported.
+    pub diagnostics: Diagnostics,
+    include_drafts: bool,
+    now: DateTime<Utc>,
+}
+
+impl Indexed {
+    /// Remembers `index` as made with `options`.
+    pub fn new(index: SiteIndex, diagnostics: Diagnostics, options: &IndexOptions<'_>) -> Self {
+        Self {
+            index,
+            diagnostics,
+            include_drafts: options.include_drafts,
+            now: options.now,
+        }
+    }
+
+    /// Puts each `(old, new)` page pair in place of the old page, when no
+    /// pair changes anything indexing reads (slug, URL, date, draft flag,
+    /// tags, author, cover, avatar, template, field lines) and no post came
+    /// due since. Returns false, having changed nothing, when the site must
+    /// be indexed again. The caller vouches that media and templates are
+    /// as they were.
+    pub fn patch(
+        &mut self,
+        replaced: &[(Arc<Page>, Arc<Page>)],
+        options: &IndexOptions<'_>,
+    ) -> bool {
+        let now = options.now;
+        let came_due = self
+            .index
+            .next_scheduled
+            .is_some_and(|due| due <= now.fixed_offset());
+        if options.include_drafts != self.include_drafts || now < self.now || came_due {
+            return false;
+        }
+        let mut places = Vec::with_capacity(replaced.len());
+        for (old, new) in replaced {
+            if !same_place(old, new) {
+                return false;
+            }
+            match self.place_of(old, options) {
+                Some(place) => places.push((place, new)),
+                None => return false,
+            }
+        }
+        for (place, new) in places {
+            let list = match place {
+                Place::Hidden => continue,
+                Place::Post(i) => &mut self.index.posts[i],
+                Place::Page(i) => &mut self.index.pages[i],
+                Place::Author(i) => &mut self.index.authors[i],
+            };
+            *list = Arc::clone(new);
+        }
+        self.now = now;
+        true
+    }
+
+    /// Where `page` sits in the index (found by its sort keys, confirmed by
+    /// identity), or `None` when it cannot be told.
+    fn place_of(&self, page: &Arc<Page>, options: &IndexOptions<'_>) -> Option<Place> {
+        let index = &self.index;
+        let (list, found) = match page.kind {
+            PageKind::Post => (
+                &index.posts,
+                index.posts.binary_search_by(|p| {
+                    page.date.cmp(&p.date).then_with(|| p.slug.cmp(&page.slug))
+                }),
+            ),
+            PageKind::Page => (
+                &index.pages,
+                index.pages.binary_search_by(|p| {
+                    p.url_path
+                        .cmp(&page.url_path)
+                        .then_with(|| p.source.cmp(&page.source))
+                }),
+            ),
+            PageKind::Author => (
+                &index.authors,
+                index.authors.binary_search_by(|p| p.slug.cmp(&page.slug)),
+            ),
+        };
+        match found {
+            Ok(i) if Arc::ptr_eq(&list[i], page) => Some(match page.kind {
+                PageKind::Post => Place::Post(i),
+                PageKind::Page => Place::Page(i),
+                PageKind::Author => Place::Author(i),
+            }),
+            Ok(_) => None,
+            Err(_) => {
+                let future = page.date.is_some_and(|d| d > options.now.fixed_offset());
+                let hidden = page.kind == PageKind::Post
+                    && !options.include_drafts
+                    && (page.draft || future);
+                hidden.then_some(Place::Hidden)
+            }
+        }
+    }
+}
+
+/// Where a page sits in a [`SiteIndex`].
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// A post left out as a draft or scheduled.
+    Hidden,
+    Post(usize),
+    Page(usize),
+    Author(usize),
+}
+
+/// True when indexing would treat `a` and `b` alike (see [`Indexed::patch`]).
+fn same_place(a: &Page, b: &Page) -> bool {
+    a.kind == b.kind
+        && a.source == b.source
+        && a.slug == b.slug
+        && a.url_path == b.url_path
+        && a.date == b.date
+        && a.draft == b.draft
+        && a.tags == b.tags
+        && a.tag_slugs == b.tag_slugs
+        && a.author == b.author
+        && a.cover == b.cover
+        && a.avatar == b.avatar
+        && a.template == b.template
+        && a.field_lines == b.field_lines
+}
+
 /// Reports the second and later files using one URL. `pages` must be sorted by URL.
 fn report_duplicates(pages: &[Arc<Page>], diagnostics: &mut Diagnostics) {
     for pair in pages.windows(2) {
@@ -338,6 +472,68 @@ mod tests {
             templates: &templates,
         };
         index(pages(files), &options)
+    }
+
+    fn options<'a>(
+        media: &'a MediaIndex,
+        templates: &'a BTreeSet<String>,
+        now: &str,
+        include_drafts: bool,
+    ) -> IndexOptions<'a> {
+        IndexOptions {
+            include_drafts,
+            now: now.parse().unwrap(),
+            media,
+            templates,
+        }
+    }
+
+    fn post(name: &str, front: &str, body: &str) -> Arc<Page> {
+        let path = format!("content/posts/{name}.md");
+        let text = format!("---\n{front}\n---\n{body}\n");
+        pages(&[(&path, &text)]).remove(0)
+    }
+
+    #[test]
+    fn an_edit_that_moves_no_page_is_patched_in_and_others_are_refused() {
+        let media = MediaIndex::default();
+        let templates = BTreeSet::new();
+        let now = options(&media, &templates, "2025-01-01T00:00:00Z", false);
+        let a = post("a", "title: A\ndate: 2024-01-01\ntags: [x]", "one");
+        let b = post("b", "title: B\ndate: 2024-02-01", "two");
+        let later = post("later", "title: L\ndate: 2025-06-01", "soon");
+        let draft = post("d", "title: D\ndate: 2024-03-01\ndraft: true", "wip");
+        let all = vec![a.clone(), b.clone(), later.clone(), draft.clone()];
+        let (site, problems) = index(all, &now);
+        let mut indexed = Indexed::new(site, problems, &now);
+
+        // A body edit, and an edit to a hidden draft: patched in place.
+        let a2 = post("a", "title: A\ndate: 2024-01-01\ntags: [x]", "changed");
+        let draft2 = post("d", "title: D\ndate: 2024-03-01\ndraft: true", "more");
+        assert!(indexed.patch(&[(a.clone(), a2.clone()), (draft, draft2)], &now));
+        assert!(Arc::ptr_eq(&indexed.index.posts[1], &a2));
+        assert!(Arc::ptr_eq(&indexed.index.posts[0], &b));
+        assert_eq!(indexed.index.tags[0].posts, vec![1]);
+
+        // A new date or tag moves the post: refused, and nothing changed.
+        for front in [
+            "title: A\ndate: 2024-05-01\ntags: [x]",
+            "title: A\ndate: 2024-01-01\ntags: [y]",
+        ] {
+            let moved = post("a", front, "changed");
+            assert!(!indexed.patch(&[(a2.clone(), moved)], &now));
+            assert!(Arc::ptr_eq(&indexed.index.posts[1], &a2));
+        }
+        // A page that is not where the index has it: refused.
+        assert!(!indexed.patch(&[(a.clone(), a2.clone())], &now));
+
+        // Once the scheduled post comes due, the index must be made again.
+        let due = options(&media, &templates, "2025-07-01T00:00:00Z", false);
+        let a3 = post("a", "title: A\ndate: 2024-01-01\ntags: [x]", "third");
+        assert!(!indexed.patch(&[(a2.clone(), a3.clone())], &due));
+        // So must it for other options.
+        let drafts = options(&media, &templates, "2025-01-01T00:00:00Z", true);
+        assert!(!indexed.patch(&[(a2, a3)], &drafts));
     }
 
     #[test]

@@ -274,7 +274,7 @@ impl Run<'_, '_> {
         }
         let clock = &mut *self.clock;
         let mut lap = |stage: &'static str, count: usize| clock.lap(stage, count, progress);
-        let (pages, problems, reloaded) =
+        let (pages, problems, reloaded, replaced) =
             incremental::Sources::refresh(&mut self.memory.sources, config, changes, &mut lap);
         self.diagnostics.extend(problems);
         let Some(sources) = self.memory.sources.as_ref() else {
@@ -315,8 +315,20 @@ impl Run<'_, '_> {
             media: &media,
             templates: &templates,
         };
-        let (site_index, problems) = index::index(pages, &index_options);
-        self.diagnostics.extend(problems);
+        // An edit that moves no page is patched into the last index; media
+        // and templates, which indexing checks against, must be as before.
+        let patched = match (self.memory.index.take(), &replaced) {
+            (Some(mut indexed), Some(replaced)) if !reloaded.rest && !reloaded.media => {
+                indexed.patch(replaced, &index_options).then_some(indexed)
+            }
+            _ => None,
+        };
+        let indexed = patched.unwrap_or_else(|| {
+            let (site_index, problems) = index::index(pages, &index_options);
+            index::Indexed::new(site_index, problems, &index_options)
+        });
+        self.diagnostics.extend(indexed.diagnostics.iter().cloned());
+        let site_index = &self.memory.index.insert(indexed).index;
         self.report.posts = site_index.posts.len();
         self.report.hidden_posts = site_index.hidden_posts;
         self.report.next_scheduled = site_index.next_scheduled.map(|d| d.to_rfc3339());
@@ -335,7 +347,7 @@ impl Run<'_, '_> {
                 matches!(media.get(rel), Some(images::MediaEntry::Other(_)))
             })
             .collect();
-        let jobs = render::plan(&site_index, config);
+        let jobs = render::plan(site_index, config);
         // The same pages and copied files as last time: the same output set.
         let same_plan = self
             .memory
@@ -355,15 +367,12 @@ impl Run<'_, '_> {
             Severity::Warning
         };
         self.diagnostics.extend(links::check_links(
-            &site_index,
+            site_index,
             expected,
             (pages_key, severity),
             &mut self.memory.links,
         ));
-        self.report.pages = jobs
-            .iter()
-            .filter(|j| j.out_path().ends_with(".html"))
-            .count();
+        self.report.pages = jobs.iter().filter(|j| j.is_html()).count();
 
         let Some(theme) = theme else { return Ok(()) };
         if self.diagnostics.has_errors() {
@@ -392,14 +401,14 @@ impl Run<'_, '_> {
                 options.include_drafts,
                 env!("CARGO_PKG_VERSION"),
             ));
-            render::inputs::job_keys(&jobs, &site_index, &theme, config, global)
+            render::inputs::job_keys(&jobs, site_index, &theme, config, global)
         } else {
             Vec::new()
         };
         let all_posts: Vec<usize> = (0..site_index.posts.len()).collect();
         let input = RenderInput {
             theme: &theme,
-            index: &site_index,
+            index: site_index,
             config,
             jobs: &jobs,
             drafts: options.include_drafts,

@@ -104,6 +104,11 @@ impl RenderJob {
         }
     }
 
+    /// True when [`Self::out_path`] ends in `.html` (without making it).
+    pub fn is_html(&self) -> bool {
+        self.url_path.is_empty() || self.url_path.ends_with('/') || self.url_path.ends_with(".html")
+    }
+
     /// True for HTML pages listed in the sitemap.
     fn in_sitemap(&self) -> bool {
         !matches!(
