@@ -211,8 +211,8 @@ impl Sources {
     /// Loads or updates the sources of `config`'s site after `changes`;
     /// returns the pages, every loading and parsing problem, what was
     /// reloaded and, when only named content files were re-read, the
-    /// `(old, new)` pairs of pages that changed. `lap` is called at the end of the `load`, `media` and
-    /// `parse` stages.
+    /// `(old, new)` pairs of pages that changed. `lap` is called at the end
+    /// of the `load`, `media` and `parse` stages.
     pub(crate) fn refresh(
         memory: &mut Option<Sources>,
         config: &Config,

@@ -149,13 +149,13 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
     let mut next_scheduled: Option<DateTime<FixedOffset>> = None;
     let mut hidden_posts = 0;
     posts.retain(|post| {
-        let future = post.date.is_some_and(|d| d > now);
+        let future = is_future(post, now);
         if future && !post.draft {
             next_scheduled = Some(next_scheduled.map_or(post.date.unwrap_or(now), |n| {
                 n.min(post.date.unwrap_or(now))
             }));
         }
-        let keep = options.include_drafts || (!post.draft && !future);
+        let keep = listed(post, options.include_drafts, now);
         if !keep {
             hidden_posts += 1;
         }
@@ -279,12 +279,13 @@ impl Indexed {
     /// identity), or `None` when it cannot be told.
     fn place_of(&self, page: &Arc<Page>, options: &IndexOptions<'_>) -> Option<Place> {
         let index = &self.index;
-        let (list, found) = match page.kind {
+        let (list, found, place): (_, _, fn(usize) -> Place) = match page.kind {
             PageKind::Post => (
                 &index.posts,
                 index.posts.binary_search_by(|p| {
                     page.date.cmp(&p.date).then_with(|| p.slug.cmp(&page.slug))
                 }),
+                Place::Post,
             ),
             PageKind::Page => (
                 &index.pages,
@@ -293,24 +294,21 @@ impl Indexed {
                         .cmp(&page.url_path)
                         .then_with(|| p.source.cmp(&page.source))
                 }),
+                Place::Page,
             ),
             PageKind::Author => (
                 &index.authors,
                 index.authors.binary_search_by(|p| p.slug.cmp(&page.slug)),
+                Place::Author,
             ),
         };
         match found {
-            Ok(i) if Arc::ptr_eq(&list[i], page) => Some(match page.kind {
-                PageKind::Post => Place::Post(i),
-                PageKind::Page => Place::Page(i),
-                PageKind::Author => Place::Author(i),
-            }),
+            Ok(i) if Arc::ptr_eq(&list[i], page) => Some(place(i)),
             Ok(_) => None,
             Err(_) => {
-                let future = page.date.is_some_and(|d| d > options.now.fixed_offset());
-                let hidden = page.kind == PageKind::Post
-                    && !options.include_drafts
-                    && (page.draft || future);
+                let now = options.now.fixed_offset();
+                let hidden =
+                    page.kind == PageKind::Post && !listed(page, options.include_drafts, now);
                 hidden.then_some(Place::Hidden)
             }
         }
@@ -325,6 +323,17 @@ enum Place {
     Post(usize),
     Page(usize),
     Author(usize),
+}
+
+/// True when `post` is dated after `now` (scheduled).
+fn is_future(post: &Page, now: DateTime<FixedOffset>) -> bool {
+    post.date.is_some_and(|d| d > now)
+}
+
+/// True when `post` is in the index: always with drafts shown, otherwise
+/// only when it is neither a draft nor scheduled.
+fn listed(post: &Page, include_drafts: bool, now: DateTime<FixedOffset>) -> bool {
+    include_drafts || (!post.draft && !is_future(post, now))
 }
 
 /// True when indexing would treat `a` and `b` alike (see [`Indexed::patch`]).

@@ -97,7 +97,7 @@ impl RenderJob {
 
     /// Output file path relative to the output folder, `/`-separated.
     pub fn out_path(&self) -> String {
-        if self.url_path.is_empty() || self.url_path.ends_with('/') {
+        if self.is_folder() {
             format!("{}index.html", self.url_path)
         } else {
             self.url_path.clone()
@@ -106,7 +106,12 @@ impl RenderJob {
 
     /// True when [`Self::out_path`] ends in `.html` (without making it).
     pub fn is_html(&self) -> bool {
-        self.url_path.is_empty() || self.url_path.ends_with('/') || self.url_path.ends_with(".html")
+        self.is_folder() || self.url_path.ends_with(".html")
+    }
+
+    /// True when the URL names a folder, written as its `index.html`.
+    fn is_folder(&self) -> bool {
+        self.url_path.is_empty() || self.url_path.ends_with('/')
     }
 
     /// True for HTML pages listed in the sitemap.
