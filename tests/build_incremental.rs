@@ -190,36 +190,117 @@ fn each_kind_of_change_renders_exactly_what_depends_on_it() {
     );
 }
 
+/// The files of `written` under media/ (image variants and copied media).
+fn media_files(written: &[String]) -> Vec<&str> {
+    written
+        .iter()
+        .map(String::as_str)
+        .filter(|p| p.starts_with("media/"))
+        .collect()
+}
+
+/// Fails the build in `site` after `changes`, and checks it reports `expected`.
+fn step_fails(site: &Site, memory: &mut Incremental, changes: &[&str], expected: &str) {
+    let config = Config::load(site.root()).unwrap();
+    let options = BuildOptions::new(&config);
+    let changes = Changes::Paths(changes.iter().map(Into::into).collect());
+    let outcome = build_incremental(&config, &options, memory, &changes);
+    assert!(!outcome.is_ok(), "the build should fail");
+    let messages = format!("{:?}", outcome.diagnostics);
+    assert!(messages.contains(expected), "{messages}");
+}
+
 #[test]
 fn changed_media_redoes_the_pages_that_show_it() {
     let site = Site::fixture("basic");
+    // The about page alone shows `wide.jpg`, as its cover.
+    site.write("media/wide.jpg", crate::support::jpeg(40, 20, None));
+    site.write(
+        "content/about.md",
+        "---\ntitle: About\ncover: wide.jpg\n---\n\nAbout this fixture.\n",
+    );
     let mut memory = Incremental::new();
     run(&site, &mut memory, &Changes::Everything);
-    // Any media change renders every page again (pages are not yet told
-    // apart by the media they show), but only changed bytes are written: a
-    // file nobody shows writes only itself.
+
+    // A file nobody shows renders nothing and writes only itself.
     site.write("media/notes.txt", "plain file\n");
     let (rendered, written) = step(&site, &mut memory, &["media/notes.txt"]);
-    assert_eq!(rendered.len(), 18, "{rendered:?}");
+    assert_eq!(rendered, set(&[]));
     assert_eq!(written, set(&["media/notes.txt"]));
-    // Replacing the image every post shows gives new variants and new pages.
-    site.write("media/dot.png", crate::support::png_header(8, 8));
-    let outcome = {
-        let config = Config::load(site.root()).unwrap();
-        let options = BuildOptions::new(&config);
-        build_incremental(
-            &config,
-            &options,
-            &mut memory,
-            &Changes::Paths(vec!["media/dot.png".into()]),
-        )
-    };
-    // A bare header is not a decodable image: the build fails, and the
-    // output and memory stay as they were.
-    assert!(!outcome.is_ok());
+
+    // New bytes for the cover: the one page that shows it, and new variants.
+    let old_variants = media_files(&site.tree("public").keys().cloned().collect::<Vec<_>>())
+        .into_iter()
+        .filter(|p| p.starts_with("media/wide-"))
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    assert!(!old_variants.is_empty());
+    site.write("media/wide.jpg", crate::support::jpeg(60, 20, None));
+    let (rendered, written) = step(&site, &mut memory, &["media/wide.jpg"]);
+    assert_eq!(rendered, set(&["about/index.html"]));
+    let new_variants = media_files(&written);
+    assert!(
+        !new_variants.is_empty() && new_variants.iter().all(|p| p.starts_with("media/wide-")),
+        "{written:?}"
+    );
+    for old in &old_variants {
+        assert!(!site.exists(&format!("public/{old}")), "{old} is stale");
+    }
+    assert_same_as_clean_build(&site);
+
+    // A body image: the post is parsed again, so it and what lists it
+    // render (as for an edit of the post); pages that do not show it do not.
     site.write("media/dot.png", crate::support::jpeg(8, 8, None));
     let (rendered, _) = step(&site, &mut memory, &["media/dot.png"]);
-    assert!(rendered.contains(&"posts/first/index.html".to_string()));
+    assert!(rendered.contains(&"posts/second/index.html".to_string()));
+    assert!(rendered.contains(&"authors/ada/index.html".to_string()));
+    assert!(!rendered.contains(&"about/index.html".to_string()));
+    assert_same_as_clean_build(&site);
+
+    // A post that shows an image not there yet fails; the image arriving
+    // renders the post again, with no edit to it.
+    site.write(
+        "content/posts/third.md",
+        "---\ntitle: Third post\ndate: 2024-03-01\ntags: [web]\n---\n\n![later](/media/later.jpg)\n",
+    );
+    step_fails(&site, &mut memory, &["content/posts/third.md"], "later.jpg");
+    site.write("media/later.jpg", crate::support::jpeg(16, 16, None));
+    let (rendered, _) = step(&site, &mut memory, &["media/later.jpg"]);
+    assert!(rendered.contains(&"posts/third/index.html".to_string()));
+    assert!(!rendered.contains(&"about/index.html".to_string()));
+    assert_same_as_clean_build(&site);
+
+    // A broken replacement fails the build and leaves the site as it was.
+    let before = site.tree("public");
+    site.write("media/wide.jpg", crate::support::png_header(8, 8));
+    step_fails(&site, &mut memory, &["media/wide.jpg"], "wide.jpg");
+    assert_eq!(contents(&site.tree("public")), contents(&before));
+    site.write("media/wide.jpg", crate::support::jpeg(30, 20, None));
+    let (rendered, _) = step(&site, &mut memory, &["media/wide.jpg"]);
+    assert_eq!(rendered, set(&["about/index.html"]));
+    assert_same_as_clean_build(&site);
+}
+
+/// A build that fails must not make the next one forget what it reloaded:
+/// the output folder is compared with the last build that was written.
+#[test]
+fn changes_seen_by_a_failed_build_reach_the_output_once_it_is_fixed() {
+    let site = Site::fixture("basic");
+    site.write("static/style.css", "body { color: black }\n");
+    let mut memory = Incremental::new();
+    run(&site, &mut memory, &Changes::Everything);
+    let good = site.read("content/posts/third.md");
+    site.write("static/style.css", "body { color: navy }\n");
+    site.write("content/posts/third.md", "---\ntitle: [broken\n---\n");
+    step_fails(
+        &site,
+        &mut memory,
+        &["static/style.css", "content/posts/third.md"],
+        "third.md",
+    );
+    site.write("content/posts/third.md", &good);
+    step(&site, &mut memory, &["content/posts/third.md"]);
+    assert_eq!(site.read("public/style.css"), "body { color: navy }\n");
     assert_same_as_clean_build(&site);
 }
 

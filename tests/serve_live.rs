@@ -266,6 +266,7 @@ fn assert_same_files(kept: &crate::support::Tree, clean: &crate::support::Tree, 
 #[test]
 fn random_edits_renames_and_deletions_match_a_clean_build() {
     let site = Site::fixture("basic");
+    site.write("media/shot.jpg", crate::support::jpeg(24, 16, None));
     add_user(&site, "bob", "author", BOB_PASSWORD);
     let server = Server::launch_with(site, &["--bind", "127.0.0.1:0", "--publish"]);
     let bob = server.login("bob");
@@ -280,7 +281,7 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
     let words = ["alpha", "beta", "gamma", "delta", "rust", "web", "notes"];
     let mut names: Vec<String> = vec!["first".into(), "second".into()];
     for step in 0..40 {
-        match next(7) {
+        match next(8) {
             0 | 1 => {
                 // Write a new or existing post with random fields.
                 let name = if next(2) == 0 && !names.is_empty() {
@@ -292,9 +293,10 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
                 let day = 1 + next(27);
                 let draft = next(4) == 0;
                 let author = ["", "author: ada\n", "author: bob\n"][next(3) as usize];
-                let cover = ["", "cover: dot.png\n"][next(2) as usize];
+                let cover = ["", "cover: dot.png\n", "cover: shot.jpg\n"][next(3) as usize];
+                let image = ["", "\n![a shot](/media/shot.jpg)\n"][usize::from(next(3) == 0)];
                 let text = format!(
-                    "---\ntitle: Post {name} at step {step}\ndate: 2024-02-{day:02}\ntags: [{tag}]\ndraft: {draft}\n{author}{cover}---\n\nBody {step} about {tag}.\n"
+                    "---\ntitle: Post {name} at step {step}\ndate: 2024-02-{day:02}\ntags: [{tag}]\ndraft: {draft}\n{author}{cover}---\n\nBody {step} about {tag}.\n{image}"
                 );
                 server.site.write(&format!("content/posts/{name}.md"), text);
                 if !names.contains(&name) {
@@ -342,6 +344,18 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
                     ),
                 );
             }
+            6 => {
+                // An image some posts show, replaced or taken away (which
+                // fails the build until it is back).
+                if next(3) == 0 && server.site.exists("media/shot.jpg") {
+                    server.site.remove("media/shot.jpg");
+                } else {
+                    let (width, height) = (8 + next(40) as u32, 8 + next(40) as u32);
+                    server
+                        .site
+                        .write("media/shot.jpg", crate::support::jpeg(width, height, None));
+                }
+            }
             _ => {
                 // A template or config change touches every page.
                 let base = server.site.read("themes/default/templates/base.html");
@@ -358,9 +372,19 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
         if next(4) == 0 {
             // Compared along the way, so a later change that re-renders
             // everything cannot hide a page an earlier one left stale.
+            if !server.site.exists("media/shot.jpg") {
+                server
+                    .site
+                    .write("media/shot.jpg", crate::support::jpeg(20, 20, None));
+            }
             settle(&server, &bob);
             assert_same_as_clean_builds(&server, &bob);
         }
+    }
+    if !server.site.exists("media/shot.jpg") {
+        server
+            .site
+            .write("media/shot.jpg", crate::support::jpeg(20, 20, None));
     }
     settle(&server, &bob);
     assert_same_as_clean_builds(&server, &bob);

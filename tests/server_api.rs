@@ -422,7 +422,13 @@ fn profile_avatar_and_password_of_the_logged_in_user() {
             .read("content/authors/bob.md")
             .contains(&format!("avatar: {path}"))
     );
-    assert!(bob.get("/authors/bob/").text.contains("Bob Builder"));
+    // The preview has the new picture as soon as the save answers.
+    let page = bob.get("/authors/bob/").text;
+    let stem = path.trim_end_matches(".jpg");
+    assert!(
+        page.contains("Bob Builder") && page.contains(&format!("/media/{stem}-")),
+        "{page}"
+    );
 
     // Password: the current one is required; other sessions end.
     let other = server.login("bob");

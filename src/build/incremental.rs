@@ -22,10 +22,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::build::images::{self, Crop, MediaIndex};
+use crate::build::images::{self, MediaIndex, MediaUse};
 use crate::build::load::{self, LoadedSite};
 use crate::build::page::Page;
 use crate::build::parse::{self, markdown::MarkdownOptions};
@@ -93,7 +94,17 @@ pub(crate) struct Sources {
     /// Templates, static files and media (no content).
     pub(crate) rest: LoadedSite,
     rest_problems: Diagnostics,
+    /// Names this loading of `rest`: an output folder whose last committed
+    /// build saw another one copies its static files again.
+    pub(crate) rest_generation: u64,
+    /// Replaced only when media/ holds something else.
     pub(crate) media: Arc<MediaIndex>,
+}
+
+/// A new [`Sources::rest_generation`], never given before in this process.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 #[derive(Debug)]
@@ -103,6 +114,16 @@ struct Parsed {
     text: Option<blake3::Hash>,
     page: Option<Arc<Page>>,
     problems: Vec<Diagnostic>,
+    /// The media/ paths the Markdown looked up, and their entries' key then.
+    media: Vec<String>,
+    media_key: u64,
+}
+
+impl Parsed {
+    /// True when the media entries the parse looked up are as they were.
+    fn media_holds(&self, media: &MediaIndex) -> bool {
+        self.media.is_empty() || media.entries_key(&self.media) == self.media_key
+    }
 }
 
 /// What the output folder holds after the last committed build.
@@ -112,6 +133,10 @@ pub(crate) struct Outputs {
     pub(crate) files: HashMap<String, Output>,
     /// Identifies the set of files (see `build::hash_of`).
     pub(crate) expected_key: u64,
+    /// The [`Sources::rest_generation`] the build saw.
+    pub(crate) rest_generation: u64,
+    /// The media index the build saw.
+    pub(crate) media: Arc<MediaIndex>,
 }
 
 /// One output file as the last committed build left it.
@@ -121,8 +146,21 @@ pub(crate) struct Output {
     pub(crate) key: Option<u64>,
     /// Hash of the bytes of a rendered file.
     pub(crate) bytes: u64,
-    /// Images the rendering asked for.
-    pub(crate) images: Vec<(String, Crop)>,
+    /// What the rendering took from media/: the images it asked for and
+    /// the entries it looked up.
+    pub(crate) media: MediaUse,
+    /// [`MediaIndex::entries_key`] of `media.consulted` when rendered.
+    pub(crate) media_key: u64,
+}
+
+impl Output {
+    /// True when the media entries the rendering looked up are as they
+    /// were (`same_index`: the whole index is).
+    pub(crate) fn media_holds(&self, media: &MediaIndex, same_index: bool) -> bool {
+        same_index
+            || self.media.consulted.is_empty()
+            || media.entries_key(&self.media.consulted) == self.media_key
+    }
 }
 
 /// What [`Sources::refresh`] reloaded, which decides what may be skipped.
@@ -130,7 +168,8 @@ pub(crate) struct Output {
 pub(crate) struct Reloaded {
     /// Templates, static files and the media list were read again.
     pub(crate) rest: bool,
-    /// The media index differs from the previous build's.
+    /// The media index differs from the previous build's (so pages whose
+    /// Markdown looked up a changed entry were parsed again).
     pub(crate) media: bool,
 }
 
@@ -149,8 +188,23 @@ struct Touched {
     everything: bool,
     rest: bool,
     media: bool,
+    /// The changed paths under media/, relative to it ("" for all of it).
+    media_paths: Vec<String>,
     walk_content: bool,
     content_files: Vec<PathBuf>,
+}
+
+impl Touched {
+    /// True when a change names media file `rel` (relative to media/) or a
+    /// folder it is in.
+    fn names_media(&self, rel: &str) -> bool {
+        self.media_paths.iter().any(|path| {
+            path.is_empty()
+                || rel
+                    .strip_prefix(path.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
 }
 
 fn touched(changes: &Changes, root: &Path) -> Touched {
@@ -199,6 +253,12 @@ fn touched(changes: &Changes, root: &Path) -> Touched {
             Some("media") => {
                 touched.rest = true;
                 touched.media = true;
+                let under: Vec<String> = rel
+                    .components()
+                    .skip(1)
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                touched.media_paths.push(under.join("/"));
             }
             Some("themes" | "templates" | "static") => touched.rest = true,
             Some(_) => {}
@@ -248,6 +308,7 @@ impl Sources {
                     walk_problems: Diagnostics::new(),
                     rest,
                     rest_problems,
+                    rest_generation: next_generation(),
                     media,
                 }
             }
@@ -256,13 +317,21 @@ impl Sources {
             let (rest, rest_problems) = load::load_theme_and_assets(config);
             sources.rest = rest;
             sources.rest_problems = rest_problems;
+            sources.rest_generation = next_generation();
             reloaded.rest = true;
             lap("load", sources.rest.templates.len());
             if touched.media {
-                let media = images::probe(&sources.rest.media, &config.images);
-                reloaded.media = format!("{media:?}") != format!("{:?}", sources.media);
-                sources.media = Arc::new(media);
-                lap("media", sources.media.len());
+                let media = images::probe_again(
+                    &sources.rest.media,
+                    &config.images,
+                    &sources.media,
+                    |rel| touched.names_media(rel),
+                );
+                lap("media", media.len());
+                if media != *sources.media {
+                    reloaded.media = true;
+                    sources.media = Arc::new(media);
+                }
             }
         }
         let markdown = MarkdownOptions {
@@ -327,7 +396,28 @@ impl Sources {
                     }
                 }
             }
-            lap("parse", touched.content_files.len());
+            let mut count = touched.content_files.len();
+            if reloaded.media {
+                // Only the files whose Markdown looked up a changed entry.
+                let stale: Vec<PathBuf> = sources
+                    .files
+                    .iter()
+                    .filter(|(_, parsed)| !parsed.media_holds(&sources.media))
+                    .map(|(rel, _)| rel.clone())
+                    .collect();
+                let again: Vec<(PathBuf, Parsed)> = stale
+                    .into_par_iter()
+                    .map(|rel| {
+                        let parsed =
+                            read_and_parse(config, &rel, &markdown, parse_key, &sources.files);
+                        (rel, parsed)
+                    })
+                    .collect();
+                count += again.len();
+                sources.files.extend(again);
+                replaced = None;
+            }
+            lap("parse", count);
         }
         sources.parse_key = parse_key;
         let mut diagnostics = Diagnostics::new();
@@ -342,8 +432,9 @@ impl Sources {
         (pages, diagnostics, reloaded, replaced)
     }
 
-    /// A hash of the settings and the media index: what every output may
-    /// depend on besides its own inputs.
+    /// A hash of the settings: what every output may depend on besides its
+    /// own inputs (media entries are checked per output, see
+    /// [`Output::media_holds`]).
     pub(crate) fn settings_key(&self) -> u64 {
         crate::build::hash_of(&(&self.config_key, self.parse_key))
     }
@@ -387,6 +478,8 @@ fn read_and_parse(
                 text: None,
                 page: None,
                 problems: vec![problem],
+                media: Vec::new(),
+                media_key: 0,
             };
         }
     };
@@ -394,19 +487,60 @@ fn read_and_parse(
     if let Some(old) = previous.get(rel)
         && old.text == Some(text)
         && old.key == parse_key
+        && markdown
+            .media
+            .is_none_or(|media| old.media_holds(media.index))
     {
         return Parsed {
             key: parse_key,
             text: old.text,
             page: old.page.clone(),
             problems: old.problems.clone(),
+            media: old.media.clone(),
+            media_key: old.media_key,
         };
     }
-    let (page, problems) = parse::parse_keyed(&file, markdown, parse_key, &text);
+    let parsed = parse::parse_keyed(&file, markdown, parse_key, &text);
     Parsed {
         key: parse_key,
         text: Some(text),
-        page: page.map(Arc::new),
-        problems,
+        page: parsed.page.map(Arc::new),
+        problems: parsed.problems,
+        media: parsed.media,
+        media_key: parsed.media_key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_media_change_names_its_file_or_the_files_in_its_folder() {
+        let root = Path::new("/site");
+        let changes = Changes::Paths(vec![
+            PathBuf::from("/site/media/photos"),
+            PathBuf::from("media/cv.pdf"),
+        ]);
+        let touched = touched(&changes, root);
+        assert!(touched.media && touched.rest && !touched.everything);
+        assert!(touched.names_media("photos/a.jpg"));
+        assert!(touched.names_media("photos/2024/b.jpg"));
+        assert!(touched.names_media("cv.pdf"));
+        assert!(
+            !touched.names_media("photos2/a.jpg"),
+            "a folder, not a prefix"
+        );
+        assert!(!touched.names_media("cv.pdf.bak"));
+        assert!(!touched.names_media("other.jpg"));
+        let all = touched_of(&["media"]);
+        assert!(all.names_media("anything/at/all.png"));
+        let content = touched_of(&["content/posts/a.md"]);
+        assert!(!content.media && !content.names_media("a.jpg"));
+    }
+
+    fn touched_of(paths: &[&str]) -> Touched {
+        let changes = Changes::Paths(paths.iter().map(PathBuf::from).collect());
+        touched(&changes, Path::new("/site"))
     }
 }

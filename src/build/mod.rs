@@ -422,6 +422,9 @@ impl Run<'_, '_> {
         let out_dir = &options.out_dir;
         let stager_ref = &stager;
         let previous_ref = previous.as_ref();
+        // Outputs of a build that saw this very media index need no check
+        // of the entries they looked up.
+        let same_media = previous_ref.is_some_and(|p| Arc::ptr_eq(&p.media, &media));
         let rendered: Vec<Result<JobOutcome<'_>, Diagnostic>> = jobs
             .par_iter()
             .enumerate()
@@ -431,14 +434,14 @@ impl Run<'_, '_> {
                 if let Some(before) = before
                     && key.is_some()
                     && before.key == key
+                    && before.media_holds(&media, same_media)
                 {
                     // Same inputs, so the same bytes are already there.
                     stager_ref.keep();
                     return Ok(JobOutcome::Kept(before));
                 }
                 let path = job.out_path();
-                let (bytes, images) =
-                    images::ImageRequests::collect(|| render::render_job(job, &input));
+                let (bytes, used) = images::record(|| render::render_job(job, &input));
                 let bytes = bytes?;
                 let hash = if remember { bytes_hash(&bytes) } else { 0 };
                 if writing {
@@ -455,13 +458,16 @@ impl Run<'_, '_> {
                 let output = Output {
                     key,
                     bytes: hash,
-                    images,
+                    media_key: media.entries_key(&used.consulted),
+                    media: used,
                 };
                 Ok(JobOutcome::Fresh(path, output))
             })
             .collect();
         // Copied files are looked at only when their folders changed.
-        let copy_all = previous.is_none() || reloaded.rest;
+        let copy_all = previous
+            .as_ref()
+            .is_none_or(|p| p.rest_generation != sources.rest_generation);
         let copies: Vec<Result<(), Diagnostic>> = site
             .static_files
             .par_iter()
@@ -486,10 +492,10 @@ impl Run<'_, '_> {
         let mut wanted = requests.take();
         for result in rendered {
             match result {
-                Ok(JobOutcome::Kept(output)) => wanted.extend(output.images.iter().cloned()),
+                Ok(JobOutcome::Kept(output)) => wanted.extend(output.media.images.iter().cloned()),
                 Ok(JobOutcome::Fresh(path, output)) => {
                     self.report.rendered.push(path.clone());
-                    wanted.extend(output.images.iter().cloned());
+                    wanted.extend(output.media.images.iter().cloned());
                     fresh.push((path, output));
                 }
                 Err(problem) => failed.push(problem),
@@ -517,12 +523,12 @@ impl Run<'_, '_> {
         self.report.files = expected.len() + variants.len();
         if writing && !self.diagnostics.has_errors() {
             // Variants are named by content, so one the output already has
-            // is right; only a media change can alter a GIF published as is.
+            // is right; a GIF, published as is, also when its entry is.
             let plan = match &previous {
-                Some(previous) if !reloaded.media => {
-                    plan.missing(|path| previous.files.contains_key(path))
+                Some(previous) => {
+                    plan.missing(|path| previous.files.contains_key(path), &previous.media)
                 }
-                _ => plan,
+                None => plan,
             };
             let (image_report, problems) =
                 images::process::process(&plan, &config.images, Some(&stager));
@@ -576,6 +582,8 @@ impl Run<'_, '_> {
                 out_dir: options.out_dir.clone(),
                 files,
                 expected_key,
+                rest_generation: sources.rest_generation,
+                media: Arc::clone(&media),
             });
             self.memory.plan = Some(PlannedOutputs { jobs, ..planned });
         }

@@ -1010,7 +1010,10 @@ async fn upload_media(
     };
     match result {
         Ok(stored) => {
-            state.preview().rebuild().await;
+            state
+                .preview()
+                .rebuild_for(super::media::media_file(&stored.path))
+                .await;
             // Post/redirect/get: reloading the page does not upload again.
             let target = format!(
                 "/admin/media?uploaded={}",
@@ -1042,8 +1045,11 @@ async fn delete_media(
         Err(err) => Err(err),
     };
     match result {
-        Ok(()) => {
-            state.preview().rebuild().await;
+        Ok(deleted) => {
+            state
+                .preview()
+                .rebuild_for(super::media::media_file(&deleted))
+                .await;
             Ok(Redirect::to("/admin/media").into_response())
         }
         Err(err) => media_with(&state, &user, Some(&err), None).await,
@@ -1133,8 +1139,11 @@ async fn upload_avatar(
         Err(err) => Err(err),
     };
     match result {
-        Ok(_) => {
-            state.preview().rebuild().await;
+        Ok(stored) => {
+            state
+                .preview()
+                .rebuild_for(super::media::avatar_files(&state, &user, &stored))
+                .await;
             profile_with(&state, &user, Vec::new(), Some("Picture saved."), None).await
         }
         Err(err) if err.status.is_client_error() => {

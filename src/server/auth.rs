@@ -176,7 +176,9 @@ pub async fn register_user(
         })
         .await??;
     state.log(&format!("registered {username}"));
-    state.preview().request_rebuild();
+    state
+        .preview()
+        .request_rebuild(super::users::profile_file(state, &username));
     Ok(user)
 }
 

@@ -13,6 +13,7 @@ use super::auth::may_change;
 use super::error::{ApiError, blocking};
 use super::session::CurrentUser;
 use super::state::AppState;
+use crate::build::Changes;
 use crate::store::media::Stored;
 
 /// A multipart form: its `file` part and its text fields.
@@ -120,7 +121,7 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     let form = read_form(multipart, state.media().max_upload()).await?;
     let stored = store_upload(&state, &user, form).await?;
-    state.preview().request_rebuild();
+    state.preview().request_rebuild(media_file(&stored.path));
     Ok((StatusCode::CREATED, Json(stored_json(&stored))).into_response())
 }
 
@@ -139,12 +140,26 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     Ok(Json(json!({ "media": items })).into_response())
 }
 
+/// What a change to `path` (relative to media/) gives the preview to rebuild.
+pub fn media_file(path: &str) -> Changes {
+    Changes::Paths(vec![std::path::PathBuf::from("media").join(path)])
+}
+
+/// What a new avatar changed: the picture and the profile that shows it.
+pub fn avatar_files(state: &AppState, user: &CurrentUser, stored: &Stored) -> Changes {
+    match crate::accounts::Username::parse(&user.username) {
+        Ok(name) => media_file(&stored.path).merge(super::users::profile_file(state, &name)),
+        Err(_) => Changes::Everything,
+    }
+}
+
 /// Deletes a media file after the permission check; shared with the UI.
+/// Returns the deleted file's path relative to media/.
 pub async fn delete_media(
     state: &AppState,
     user: &CurrentUser,
     path: String,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let st = state.clone();
     let resolved = blocking(move || st.media().resolve(&path)).await??;
     let st = state.clone();
@@ -163,7 +178,7 @@ pub async fn delete_media(
     let target = resolved.clone();
     blocking(move || st.media().delete(&target)).await??;
     state.log(&format!("{} deleted media/{resolved}", user.username));
-    Ok(())
+    Ok(resolved)
 }
 
 /// `DELETE /api/v1/media/{path}`: 204.
@@ -172,8 +187,8 @@ pub async fn delete(
     user: CurrentUser,
     Path(path): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    delete_media(&state, &user, path).await?;
-    state.preview().rebuild().await;
+    let deleted = delete_media(&state, &user, path).await?;
+    state.preview().rebuild_for(media_file(&deleted)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -212,6 +227,9 @@ pub async fn avatar(
 ) -> Result<Response, ApiError> {
     let form = read_form(multipart, state.media().max_upload()).await?;
     let stored = store_avatar(&state, &user, form).await?;
-    state.preview().rebuild().await;
+    state
+        .preview()
+        .rebuild_for(avatar_files(&state, &user, &stored))
+        .await;
     Ok(Json(stored_json(&stored)).into_response())
 }

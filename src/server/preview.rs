@@ -231,11 +231,11 @@ impl Preview {
         });
     }
 
-    /// Starts a rebuild without waiting for it.
-    pub fn request_rebuild(&self) {
+    /// Starts a rebuild of what `changes` touch without waiting for it.
+    pub fn request_rebuild(&self, changes: Changes) {
         let this = self.clone();
         tokio::spawn(async move {
-            this.rebuild().await;
+            this.rebuild_for(changes).await;
         });
     }
 

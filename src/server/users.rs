@@ -14,6 +14,7 @@ use super::extract::{ClientIp, JsonBody};
 use super::session::{CurrentUser, establish};
 use super::state::AppState;
 use crate::accounts::{Role, UserChange, Username};
+use crate::build::Changes;
 use crate::store::profiles::{Profile, ProfileChange};
 use crate::store::settings::SiteSettings;
 
@@ -79,8 +80,19 @@ pub async fn save_profile(
         )
     })
     .await??;
-    state.preview().rebuild().await;
+    state
+        .preview()
+        .rebuild_for(profile_file(state, &Username::parse(&user.username)?))
+        .await;
     Ok(profile)
+}
+
+/// What a change to `username`'s profile gives the preview to rebuild.
+pub fn profile_file(state: &AppState, username: &Username) -> Changes {
+    Changes::Paths(vec![crate::store::profiles::path(
+        &state.config(),
+        username,
+    )])
 }
 
 /// `PUT /api/v1/me/profile`.
@@ -208,7 +220,10 @@ pub async fn create_user(
         })
         .await??;
     state.log(&format!("{} created user {username}", admin.username));
-    state.preview().rebuild().await;
+    state
+        .preview()
+        .rebuild_for(profile_file(state, &username))
+        .await;
     Ok(())
 }
 

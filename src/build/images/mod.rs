@@ -12,6 +12,7 @@ pub mod process;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -24,7 +25,7 @@ use crate::build::parse::markdown::escape_attr;
 use crate::config::ImageSettings;
 
 /// Raster formats quire resizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SourceFormat {
     /// JPEG.
     Jpeg,
@@ -72,7 +73,7 @@ impl OutFormat {
 }
 
 /// A raster image found in media/.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ImageInfo {
     /// Detected format (from the bytes, not the name).
     pub format: SourceFormat,
@@ -89,7 +90,7 @@ pub struct ImageInfo {
 }
 
 /// What a file under media/ is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MediaEntry {
     /// A raster image quire can resize.
     Image(ImageInfo),
@@ -100,7 +101,7 @@ pub enum MediaEntry {
 }
 
 /// Every file under media/, keyed by its path relative to media/.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MediaIndex {
     entries: BTreeMap<String, MediaEntry>,
 }
@@ -141,17 +142,34 @@ impl MediaIndex {
         Self { entries }
     }
 
-    /// The entry for `rel` (relative to media/).
+    /// The entry for `rel` (relative to media/). The lookup is part of
+    /// what the running [`record`] reports, found or not.
     pub fn get(&self, rel: &str) -> Option<&MediaEntry> {
+        RECORDING.with_borrow_mut(|recording| {
+            if let Some(used) = recording {
+                used.consulted.push(rel.to_string());
+            }
+        });
         self.entries.get(rel)
     }
 
-    /// The image at `rel`, if it is a usable raster image.
+    /// The image at `rel`, if it is a usable raster image (a lookup like
+    /// [`MediaIndex::get`]).
     pub fn image(&self, rel: &str) -> Option<&ImageInfo> {
-        match self.entries.get(rel) {
+        match self.get(rel) {
             Some(MediaEntry::Image(info)) => Some(info),
             _ => None,
         }
+    }
+
+    /// A hash of the entries at `rels`, absent ones included: equal keys
+    /// under two indexes mean whatever looked them up would see the same.
+    pub fn entries_key(&self, rels: &[String]) -> u64 {
+        let mut hasher = std::hash::DefaultHasher::new();
+        for rel in rels {
+            (rel, self.entries.get(rel)).hash(&mut hasher);
+        }
+        hasher.finish()
     }
 
     /// Every entry.
@@ -172,6 +190,18 @@ impl MediaIndex {
 
 /// Reads the media files' hashes and image headers, in parallel.
 pub fn probe(media: &[AssetFile], settings: &ImageSettings) -> MediaIndex {
+    probe_again(media, settings, &MediaIndex::default(), |_| true)
+}
+
+/// Like [`probe`], but takes the entry of each file `changed` does not name
+/// from `previous`: a change to one file under media/ does not read every
+/// other image again.
+pub fn probe_again(
+    media: &[AssetFile],
+    settings: &ImageSettings,
+    previous: &MediaIndex,
+    changed: impl Fn(&str) -> bool + Sync,
+) -> MediaIndex {
     let entries = media
         .par_iter()
         .map(|asset| {
@@ -180,7 +210,11 @@ pub fn probe(media: &[AssetFile], settings: &ImageSettings) -> MediaIndex {
                 .strip_prefix("media/")
                 .unwrap_or(&asset.out_path)
                 .to_string();
-            (rel, probe_file(asset, settings))
+            let entry = match previous.entries.get(&rel) {
+                Some(entry) if !changed(&rel) => entry.clone(),
+                _ => probe_file(asset, settings),
+            };
+            (rel, entry)
         })
         .collect();
     MediaIndex { entries }
@@ -414,10 +448,34 @@ pub fn variants(rel: &str, info: &ImageInfo, crop: Crop, settings: &ImageSetting
 #[derive(Debug, Default)]
 pub struct ImageRequests(Mutex<BTreeSet<(String, Crop)>>);
 
+/// What one piece of work (a file's parse, an output's rendering) took from
+/// media/: a later build may reuse its result while the entries it looked
+/// up are the same, and must still ask for the images it used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaUse {
+    /// Images asked for, sorted, without repeats.
+    pub images: Vec<(String, Crop)>,
+    /// Every media/ path looked up (present or not), sorted, without repeats.
+    pub consulted: Vec<String>,
+}
+
 thread_local! {
-    /// Requests of the rendering running on this thread (see [`ImageRequests::collect`]).
-    static COLLECTED: std::cell::RefCell<Option<Vec<(String, Crop)>>> =
+    /// What the work running on this thread used (see [`record`]).
+    static RECORDING: std::cell::RefCell<Option<MediaUse>> =
         const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` and returns, besides its result, what it used from media/.
+/// The work must stay on this thread (no nested rayon calls).
+pub fn record<T>(work: impl FnOnce() -> T) -> (T, MediaUse) {
+    let outer = RECORDING.replace(Some(MediaUse::default()));
+    let result = work();
+    let mut used = RECORDING.replace(outer).unwrap_or_default();
+    used.images.sort();
+    used.images.dedup();
+    used.consulted.sort();
+    used.consulted.dedup();
+    (result, used)
 }
 
 impl ImageRequests {
@@ -427,23 +485,11 @@ impl ImageRequests {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert((rel.to_string(), crop));
-        COLLECTED.with_borrow_mut(|collected| {
-            if let Some(collected) = collected {
-                collected.push((rel.to_string(), crop));
+        RECORDING.with_borrow_mut(|recording| {
+            if let Some(used) = recording {
+                used.images.push((rel.to_string(), crop));
             }
         });
-    }
-
-    /// Runs `work` (one output's rendering) and returns what it requested
-    /// besides its result, so a later build that skips the output can still
-    /// ask for its images.
-    pub fn collect<T>(work: impl FnOnce() -> T) -> (T, Vec<(String, Crop)>) {
-        let outer = COLLECTED.replace(Some(Vec::new()));
-        let result = work();
-        let mut collected = COLLECTED.replace(outer).unwrap_or_default();
-        collected.sort();
-        collected.dedup();
-        (result, collected)
     }
 
     /// Everything requested, sorted.
@@ -642,6 +688,36 @@ mod tests {
             variants("photos/a.jpg", &info(1000, 500), Crop::Fit, &s),
             "deterministic"
         );
+    }
+
+    #[test]
+    fn probing_again_reads_only_the_changed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let asset = |name: &str, bytes: &[u8]| {
+            let source = dir.path().join(name);
+            std::fs::write(&source, bytes).unwrap();
+            AssetFile {
+                out_path: format!("media/{name}"),
+                source,
+            }
+        };
+        let files = [asset("a.txt", b"a"), asset("b.txt", b"b")];
+        let mut previous = BTreeMap::new();
+        for name in ["a.txt", "b.txt"] {
+            previous.insert(name.to_string(), MediaEntry::Broken("as before".into()));
+        }
+        let previous = MediaIndex::new(previous);
+        let again = probe_again(&files, &settings(), &previous, |rel| rel == "b.txt");
+        assert_eq!(again.get("a.txt"), previous.get("a.txt"), "kept");
+        assert_eq!(
+            again.get("b.txt"),
+            Some(&MediaEntry::Other(dir.path().join("b.txt"))),
+            "read again"
+        );
+        // A file the previous index lacks is read whatever the change says.
+        let fresh = probe_again(&files, &settings(), &MediaIndex::default(), |_| false);
+        assert_eq!(fresh, probe(&files, &settings()));
+        assert_eq!(fresh.len(), 2);
     }
 
     #[test]

@@ -70,15 +70,20 @@ impl ImagePlan {
         Self { sources }
     }
 
-    /// The part of the plan whose outputs are not all `present` already.
-    pub fn missing(&self, present: impl Fn(&str) -> bool) -> Self {
+    /// The part of the plan whose outputs are not all `present` already,
+    /// or that publishes a GIF as it is whose entry differs in `before`
+    /// (the index the present outputs were made from).
+    pub fn missing(&self, present: impl Fn(&str) -> bool, before: &MediaIndex) -> Self {
         let mut left = Self {
             sources: self.sources.clone(),
         };
         left.sources.retain(|(rel, info, variants)| {
-            let original = (info.format == SourceFormat::Gif).then(|| format!("media/{rel}"));
+            if info.format == SourceFormat::Gif {
+                let same =
+                    matches!(before.entries.get(rel), Some(MediaEntry::Image(old)) if old == info);
+                return !same || !present(&format!("media/{rel}"));
+            }
             !variants.iter().all(|v| present(&v.out_path))
-                || original.is_some_and(|path| !present(&path))
         });
         left
     }

@@ -21,34 +21,58 @@ use markdown::MarkdownOptions;
 /// Parses every file; files with errors are left out of the result.
 pub fn parse(files: &[SourceFile], options: &MarkdownOptions<'_>) -> (Vec<Page>, Diagnostics) {
     let key = options_key(options);
-    let results: Vec<(Option<Page>, Vec<Diagnostic>)> = files
+    let results: Vec<ParsedFile> = files
         .par_iter()
         .map(|file| parse_keyed(file, options, key, &text_hash(&file.text)))
         .collect();
     let mut pages = Vec::with_capacity(results.len());
     let mut diagnostics = Diagnostics::new();
-    for (page, problems) in results {
-        pages.extend(page);
-        diagnostics.extend(problems);
+    for parsed in results {
+        pages.extend(parsed.page);
+        diagnostics.extend(parsed.problems);
     }
     (pages, diagnostics)
 }
 
+/// One file's parse, with what a later build needs to know whether it may
+/// reuse it.
+#[derive(Debug)]
+pub struct ParsedFile {
+    /// The page; `None` when the file has errors.
+    pub page: Option<Page>,
+    /// Every problem found.
+    pub problems: Vec<Diagnostic>,
+    /// The media/ paths the Markdown looked up (present or not), sorted.
+    pub media: Vec<String>,
+    /// [`crate::build::images::MediaIndex::entries_key`] of `media` when
+    /// parsed: the parse holds while the index gives the same key.
+    pub media_key: u64,
+}
+
 /// Parses one file and stamps the page with its [`Page::fingerprint`]
-/// (from `key`, the [`options_key`], and `text`, the [`text_hash`]).
+/// (from `key`, the [`options_key`], `text`, the [`text_hash`], and the
+/// media entries the Markdown looked up).
 pub fn parse_keyed(
     file: &SourceFile,
     options: &MarkdownOptions<'_>,
     key: u64,
     text: &blake3::Hash,
-) -> (Option<Page>, Vec<Diagnostic>) {
-    let (mut page, problems) = parse_file(file, options);
+) -> ParsedFile {
+    let ((mut page, problems), used) = crate::build::images::record(|| parse_file(file, options));
+    let media_key = options
+        .media
+        .map_or(0, |media| media.index.entries_key(&used.consulted));
     if let Some(page) = &mut page {
         let mut hasher = std::hash::DefaultHasher::new();
-        (key, &file.rel_path, text.as_bytes()).hash(&mut hasher);
+        (key, &file.rel_path, text.as_bytes(), media_key).hash(&mut hasher);
         page.fingerprint = hasher.finish();
     }
-    (page, problems)
+    ParsedFile {
+        page,
+        problems,
+        media: used.consulted,
+        media_key,
+    }
 }
 
 /// The hash that decides whether a file's text changed between builds.
@@ -56,19 +80,15 @@ pub fn text_hash(text: &str) -> blake3::Hash {
     blake3::hash(text.as_bytes())
 }
 
-/// A fingerprint of everything besides the text that parsing depends on:
-/// raw-HTML policy, base path, and every media file and image setting
-/// (images in Markdown become `<picture>` markup from them). A page parsed
+/// A fingerprint of the settings parsing depends on besides the text:
+/// raw-HTML policy, base path and image settings. The media entries a file
+/// looks up are checked per file ([`ParsedFile::media_key`]). A page parsed
 /// under another key must be parsed again.
 pub fn options_key(options: &MarkdownOptions<'_>) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     format!("{:?}\0{}\0", options.raw_html, options.base_path).hash(&mut hasher);
     if let Some(media) = options.media {
         format!("{:?}\0", media.settings).hash(&mut hasher);
-        for (rel, entry) in media.index.iter() {
-            rel.hash(&mut hasher);
-            format!("{entry:?}").hash(&mut hasher);
-        }
     }
     hasher.finish()
 }
