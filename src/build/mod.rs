@@ -274,8 +274,11 @@ impl Run<'_, '_> {
         }
         let clock = &mut *self.clock;
         let mut lap = |stage: &'static str, count: usize| clock.lap(stage, count, progress);
-        let (pages, problems, reloaded, replaced) =
-            incremental::Sources::refresh(&mut self.memory.sources, config, changes, &mut lap);
+        let incremental::Refreshed {
+            problems,
+            reloaded,
+            replaced,
+        } = incremental::Sources::refresh(&mut self.memory.sources, config, changes, &mut lap);
         self.diagnostics.extend(problems);
         let Some(sources) = self.memory.sources.as_ref() else {
             return Ok(());
@@ -324,7 +327,7 @@ impl Run<'_, '_> {
             _ => None,
         };
         let indexed = patched.unwrap_or_else(|| {
-            let (site_index, problems) = index::index(pages, &index_options);
+            let (site_index, problems) = index::index(sources.pages(), &index_options);
             index::Indexed::new(site_index, problems, &index_options)
         });
         self.diagnostics.extend(indexed.diagnostics.iter().cloned());
