@@ -281,6 +281,82 @@ fn changed_media_redoes_the_pages_that_show_it() {
     assert_same_as_clean_build(&site);
 }
 
+/// A small GIF of one colour (GIFs are published as they are).
+fn gif(shade: u8) -> Vec<u8> {
+    let frame = image::RgbaImage::from_pixel(4, 4, image::Rgba([shade, 0, 0, 255]));
+    let mut bytes = Vec::new();
+    image::codecs::gif::GifEncoder::new(&mut bytes)
+        .encode_frame(image::Frame::new(frame))
+        .unwrap();
+    bytes
+}
+
+#[test]
+fn a_replaced_gif_is_published_again_and_folder_changes_reach_every_file_in_them() {
+    let site = Site::fixture("basic");
+    site.write("media/anim/spin.gif", gif(10));
+    site.write("media/anim/still.jpg", crate::support::jpeg(20, 10, None));
+    site.write(
+        "content/about.md",
+        "---\ntitle: About\n---\n\n![spin](/media/anim/spin.gif) ![still](/media/anim/still.jpg)\n",
+    );
+    let mut memory = Incremental::new();
+    run(&site, &mut memory, &Changes::Everything);
+    assert_eq!(
+        std::fs::read(site.path("public/media/anim/spin.gif")).unwrap(),
+        gif(10)
+    );
+    // Same name, same size, new bytes: the page and the published file change.
+    site.write("media/anim/spin.gif", gif(200));
+    let (rendered, written) = step(&site, &mut memory, &["media/anim/spin.gif"]);
+    assert_eq!(rendered, set(&["about/index.html"]));
+    assert!(
+        written.contains(&"media/anim/spin.gif".to_string()),
+        "{written:?}"
+    );
+    assert_eq!(
+        std::fs::read(site.path("public/media/anim/spin.gif")).unwrap(),
+        gif(200)
+    );
+    assert_same_as_clean_build(&site);
+    // A change reported for the folder alone reaches both files in it.
+    site.write("media/anim/spin.gif", gif(90));
+    site.write("media/anim/still.jpg", crate::support::jpeg(30, 10, None));
+    let (rendered, _) = step(&site, &mut memory, &["media/anim"]);
+    assert_eq!(rendered, set(&["about/index.html"]));
+    assert_same_as_clean_build(&site);
+}
+
+/// Changes handed to a build that stops before reading them (here: the
+/// output folder is refused) are not forgotten by the next build.
+#[test]
+fn changes_given_to_a_refused_build_are_read_by_the_next_one() {
+    let site = Site::fixture("basic");
+    let mut memory = Incremental::new();
+    run(&site, &mut memory, &Changes::Everything);
+    // Without its marker, a non-empty output folder is refused.
+    let marker = site.path("public/.quire-output");
+    let text = std::fs::read(&marker).unwrap();
+    std::fs::remove_file(&marker).unwrap();
+    let third = site.read("content/posts/third.md");
+    site.write(
+        "content/posts/third.md",
+        third.replace("Third body", "Edited third body"),
+    );
+    step_fails(&site, &mut memory, &["content/posts/third.md"], "refusing");
+    std::fs::write(&marker, text).unwrap();
+    let (rendered, _) = run(&site, &mut memory, &Changes::Paths(Vec::new()));
+    assert!(
+        rendered.contains(&"posts/third/index.html".to_string()),
+        "{rendered:?}"
+    );
+    assert!(
+        site.read("public/posts/third/index.html")
+            .contains("Edited third body")
+    );
+    assert_same_as_clean_build(&site);
+}
+
 /// A build that fails must not make the next one forget what it reloaded:
 /// the output folder is compared with the last build that was written.
 #[test]

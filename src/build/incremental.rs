@@ -436,6 +436,12 @@ impl Sources {
         }
     }
 
+    /// Makes the next refresh reload everything (parsing again only the
+    /// texts that changed): for changes that were given but never read.
+    pub(crate) fn distrust(&mut self) {
+        self.config_key.clear();
+    }
+
     /// Every page that parsed, in path order (for indexing: an index patch
     /// does without).
     pub(crate) fn pages(&self) -> Vec<Arc<Page>> {

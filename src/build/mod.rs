@@ -269,8 +269,15 @@ impl Run<'_, '_> {
     fn run(&mut self, changes: &Changes) -> Result<(), Diagnostic> {
         let (config, options) = (self.config, self.options);
         let progress = options.progress;
-        if options.mode == Mode::Build {
-            check_out_dir(config, &options.out_dir)?;
+        if options.mode == Mode::Build
+            && let Err(problem) = check_out_dir(config, &options.out_dir)
+        {
+            // The changes go unread: the next build must not trust them
+            // to have been seen.
+            if let Some(sources) = &mut self.memory.sources {
+                sources.distrust();
+            }
+            return Err(problem);
         }
         let clock = &mut *self.clock;
         let mut lap = |stage: &'static str, count: usize| clock.lap(stage, count, progress);

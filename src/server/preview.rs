@@ -69,6 +69,8 @@ pub struct Preview {
 
 struct Inner {
     root: PathBuf,
+    /// `root` with links resolved, as the watcher reports paths.
+    real_root: PathBuf,
     out_dir: PathBuf,
     base_url: String,
     publish: bool,
@@ -80,8 +82,9 @@ struct Inner {
     events: tokio::sync::broadcast::Sender<Arc<BuildStatus>>,
     due: tokio::sync::watch::Sender<Option<chrono::DateTime<Utc>>>,
     closing: tokio::sync::watch::Sender<bool>,
-    /// When the latest build began reading the site.
-    last_start: RwLock<Option<std::time::SystemTime>>,
+    /// When the latest build began (file-system clock), and what it was
+    /// told had changed: see [`Preview::already_built`].
+    last_start: RwLock<Option<(std::time::SystemTime, Changes)>>,
     /// Changes not yet built into the preview, and into public/ (which is
     /// built only after a good preview).
     pending: std::sync::Mutex<Option<Changes>>,
@@ -99,6 +102,7 @@ impl Preview {
         Self {
             inner: Arc::new(Inner {
                 root: root.to_path_buf(),
+                real_root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
                 out_dir: root.join(".quire/preview"),
                 base_url,
                 publish,
@@ -239,22 +243,46 @@ impl Preview {
         });
     }
 
-    /// True when every file in `paths` exists and was last modified before
-    /// the latest build began: that build already saw them (the usual case
-    /// for the watcher's echo of a save made through the server).
-    pub fn already_built(&self, paths: &[std::path::PathBuf]) -> bool {
-        let Some(started) = *self
+    /// True when every file in `paths` exists, was last modified before the
+    /// latest build began, and is one that build was told to read (or a
+    /// file in a folder it was told about, or the build read everything):
+    /// that build already saw them. The usual case is the watcher's echo of
+    /// a save made through the server; a file changed on disk while the
+    /// server built only its own save is not skipped.
+    pub fn already_built(&self, paths: &[PathBuf]) -> bool {
+        let last = self
             .inner
             .last_start
             .read()
-            .unwrap_or_else(|p| p.into_inner())
-        else {
+            .unwrap_or_else(|p| p.into_inner());
+        let Some((started, given)) = &*last else {
             return false;
+        };
+        let told = |path: &Path| match given {
+            Changes::Everything => true,
+            Changes::Paths(given) => {
+                let path = self.site_relative(path);
+                given
+                    .iter()
+                    .any(|given| path.starts_with(self.site_relative(given)))
+            }
         };
         !paths.is_empty()
             && paths
                 .iter()
-                .all(|path| crate::build::stamp::changed_before(path, started))
+                .all(|path| told(path) && crate::build::stamp::changed_before(path, *started))
+    }
+
+    /// `path` relative to the site root, however the root was spelled.
+    fn site_relative(&self, path: &Path) -> PathBuf {
+        let inner = &self.inner;
+        let rel = path
+            .strip_prefix(&inner.real_root)
+            .or_else(|_| path.strip_prefix(&inner.root))
+            .unwrap_or(path);
+        rel.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
     }
 
     fn build_now(&self) -> BuildStatus {
@@ -262,8 +290,7 @@ impl Preview {
         let start = Instant::now();
         // The file system's clock, which may lag the system clock by a tick.
         let marker = inner.root.join(".quire").join("build-started");
-        *inner.last_start.write().unwrap_or_else(|p| p.into_inner()) =
-            crate::build::stamp::file_system_now(&marker);
+        let started = crate::build::stamp::file_system_now(&marker);
         let mut config = match Config::load(&inner.root) {
             Ok(config) => config,
             Err(diagnostics) => {
@@ -287,6 +314,8 @@ impl Preview {
         }
         let changes = take_pending(&inner.pending);
         add_pending(&inner.public_pending, changes.clone());
+        *inner.last_start.write().unwrap_or_else(|p| p.into_inner()) =
+            started.map(|started| (started, changes.clone()));
         let mut options = BuildOptions::new(&config);
         options.out_dir.clone_from(&inner.out_dir);
         options.include_drafts = true;
@@ -608,16 +637,28 @@ mod tests {
             !preview.already_built(std::slice::from_ref(&file)),
             "no build yet"
         );
-        *preview.inner.last_start.write().unwrap() =
-            Some(std::time::SystemTime::now() + std::time::Duration::from_secs(1));
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+        *preview.inner.last_start.write().unwrap() = Some((later, Changes::Everything));
+        assert!(preview.already_built(std::slice::from_ref(&file)));
+        // A build told of other files did not read this one.
+        let other = Changes::Paths(vec![PathBuf::from("b.md")]);
+        *preview.inner.last_start.write().unwrap() = Some((later, other));
+        assert!(!preview.already_built(std::slice::from_ref(&file)));
+        let told = Changes::Paths(vec![PathBuf::from("b.md"), PathBuf::from("a.md")]);
+        *preview.inner.last_start.write().unwrap() = Some((later, told));
+        assert!(preview.already_built(std::slice::from_ref(&file)));
+        let folder = Changes::Paths(vec![dir.path().to_path_buf()]);
+        *preview.inner.last_start.write().unwrap() = Some((later, folder));
         assert!(preview.already_built(std::slice::from_ref(&file)));
         let gone = dir.path().join("gone.md");
         assert!(
             !preview.already_built(&[file.clone(), gone]),
             "a deletion always rebuilds"
         );
-        *preview.inner.last_start.write().unwrap() =
-            Some(std::time::SystemTime::now() - std::time::Duration::from_secs(60));
+        *preview.inner.last_start.write().unwrap() = Some((
+            std::time::SystemTime::now() - std::time::Duration::from_secs(60),
+            Changes::Everything,
+        ));
         assert!(
             !preview.already_built(&[file]),
             "changed after the build began"

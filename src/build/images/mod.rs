@@ -468,8 +468,18 @@ thread_local! {
 /// Runs `work` and returns, besides its result, what it used from media/.
 /// The work must stay on this thread (no nested rayon calls).
 pub fn record<T>(work: impl FnOnce() -> T) -> (T, MediaUse) {
-    let outer = RECORDING.replace(Some(MediaUse::default()));
+    /// Puts the outer recording back, even when `work` panics.
+    struct Restore(Option<Option<MediaUse>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                RECORDING.set(outer);
+            }
+        }
+    }
+    let mut restore = Restore(Some(RECORDING.replace(Some(MediaUse::default()))));
     let result = work();
+    let outer = restore.0.take().unwrap_or_default();
     let mut used = RECORDING.replace(outer).unwrap_or_default();
     used.images.sort();
     used.images.dedup();

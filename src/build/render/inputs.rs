@@ -23,7 +23,8 @@ use crate::build::page::Page;
 use crate::config::Config;
 
 /// One key per job, in the order of `jobs`. `global` covers everything every
-/// job may read: settings, the media index, whether drafts are shown.
+/// job may read: settings and whether drafts are shown. (The media entries a
+/// job looks up are checked apart, against what its last rendering recorded.)
 pub fn job_keys(
     jobs: &[RenderJob],
     index: &SiteIndex,
