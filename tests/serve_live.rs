@@ -390,6 +390,45 @@ fn random_edits_renames_and_deletions_match_a_clean_build() {
     assert_same_as_clean_builds(&server, &bob);
 }
 
+/// Uploads, posts, avatars and deletions made through the server rebuild
+/// only the paths they change; the result is what a clean build gives.
+#[test]
+fn saves_through_the_server_match_a_clean_build() {
+    let site = Site::fixture("basic");
+    add_user(&site, "bob", "author", BOB_PASSWORD);
+    let server = Server::launch_with(site, &["--bind", "127.0.0.1:0", "--publish"]);
+    let bob = server.login("bob");
+    let upload = |name: &str, width: u32| {
+        let reply = bob.upload(
+            "POST",
+            "/api/v1/media",
+            name,
+            &crate::support::jpeg(width, 24, None),
+        );
+        reply.assert_status(201);
+        reply.json["path"].as_str().unwrap().to_string()
+    };
+    let shown = upload("shown.jpg", 40);
+    let unused = upload("unused.jpg", 30);
+    let body = format!("A picture:\n\n![shown](/media/{shown})\n");
+    bob.post_json(
+        "/api/v1/posts",
+        &serde_json::json!({ "title": "With a picture", "body": body, "cover": shown }),
+    )
+    .assert_status(201);
+    bob.upload(
+        "PUT",
+        "/api/v1/me/avatar",
+        "me.jpg",
+        &crate::support::jpeg(64, 64, None),
+    )
+    .assert_status(200);
+    bob.delete(&format!("/api/v1/media/{unused}"))
+        .assert_status(204);
+    settle(&server, &bob);
+    assert_same_as_clean_builds(&server, &bob);
+}
+
 /// The preview and public/ equal clean builds of the same files.
 fn assert_same_as_clean_builds(server: &Server, bob: &Client) {
     assert_eq!(bob.get("/api/v1/build").json["ok"], true);
