@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::build::images::{self, MediaIndex, MediaUse};
+use crate::build::images::{self, Crop, Lookups, MediaIndex};
 use crate::build::load::{self, LoadedSite};
 use crate::build::page::Page;
 use crate::build::parse::{self, markdown::MarkdownOptions};
@@ -114,16 +114,8 @@ struct Parsed {
     text: Option<blake3::Hash>,
     page: Option<Arc<Page>>,
     problems: Vec<Diagnostic>,
-    /// The media/ paths the Markdown looked up, and their entries' key then.
-    media: Vec<String>,
-    media_key: u64,
-}
-
-impl Parsed {
-    /// True when the media entries the parse looked up are as they were.
-    fn media_holds(&self, media: &MediaIndex) -> bool {
-        self.media.is_empty() || media.entries_key(&self.media) == self.media_key
-    }
+    /// What the Markdown looked up in media/.
+    media: Lookups,
 }
 
 /// What the output folder holds after the last committed build.
@@ -146,21 +138,10 @@ pub(crate) struct Output {
     pub(crate) key: Option<u64>,
     /// Hash of the bytes of a rendered file.
     pub(crate) bytes: u64,
-    /// What the rendering took from media/: the images it asked for and
-    /// the entries it looked up.
-    pub(crate) media: MediaUse,
-    /// [`MediaIndex::entries_key`] of `media.consulted` when rendered.
-    pub(crate) media_key: u64,
-}
-
-impl Output {
-    /// True when the media entries the rendering looked up are as they
-    /// were (`same_index`: the whole index is).
-    pub(crate) fn media_holds(&self, media: &MediaIndex, same_index: bool) -> bool {
-        same_index
-            || self.media.consulted.is_empty()
-            || media.entries_key(&self.media.consulted) == self.media_key
-    }
+    /// Images the rendering asked for.
+    pub(crate) images: Vec<(String, Crop)>,
+    /// What the rendering looked up in media/.
+    pub(crate) media: Lookups,
 }
 
 /// What [`Sources::refresh`] reloaded, which decides what may be skipped.
@@ -209,6 +190,22 @@ impl Touched {
     }
 }
 
+/// `path` as a path under the site root, without `.` parts: a relative
+/// path as it is, an absolute one with the first of `roots` (spellings of
+/// the root) it lies under taken off; `None` when it lies under none.
+pub fn site_relative(path: &Path, roots: &[&Path]) -> Option<PathBuf> {
+    let rel = if path.is_absolute() {
+        roots.iter().find_map(|root| path.strip_prefix(root).ok())?
+    } else {
+        path
+    };
+    Some(
+        rel.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect(),
+    )
+}
+
 fn touched(changes: &Changes, root: &Path) -> Touched {
     // Watchers report absolute paths, whatever form the root was given in.
     let config_root = root.to_path_buf();
@@ -219,24 +216,10 @@ fn touched(changes: &Changes, root: &Path) -> Touched {
         return touched;
     };
     for path in paths {
-        let rel = if path.is_absolute() {
-            match path
-                .strip_prefix(&root)
-                .or_else(|_| path.strip_prefix(&config_root))
-            {
-                Ok(rel) => rel,
-                Err(_) => {
-                    touched.everything = true;
-                    continue;
-                }
-            }
-        } else {
-            path.as_path()
+        let Some(rel) = site_relative(path, &[&root, &config_root]) else {
+            touched.everything = true;
+            continue;
         };
-        let rel: PathBuf = rel
-            .components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir))
-            .collect();
         let rel = rel.as_path();
         let first = rel
             .components()
@@ -404,7 +387,7 @@ impl Sources {
                 let stale: Vec<PathBuf> = sources
                     .files
                     .iter()
-                    .filter(|(_, parsed)| !parsed.media_holds(&sources.media))
+                    .filter(|(_, parsed)| !parsed.media.hold(&sources.media))
                     .map(|(rel, _)| rel.clone())
                     .collect();
                 let again: Vec<(PathBuf, Parsed)> = stale
@@ -452,8 +435,8 @@ impl Sources {
     }
 
     /// A hash of the settings: what every output may depend on besides its
-    /// own inputs (media entries are checked per output, see
-    /// [`Output::media_holds`]).
+    /// own inputs (the media entries an output looked up are checked apart,
+    /// see [`Output::media`]).
     pub(crate) fn settings_key(&self) -> u64 {
         crate::build::hash_of(&(&self.config_key, self.parse_key))
     }
@@ -500,8 +483,7 @@ fn read_and_parse(
                 text: None,
                 page: None,
                 problems: vec![problem],
-                media: Vec::new(),
-                media_key: 0,
+                media: Lookups::default(),
             };
         }
     };
@@ -511,7 +493,7 @@ fn read_and_parse(
         && old.key == parse_key
         && markdown
             .media
-            .is_none_or(|media| old.media_holds(media.index))
+            .is_none_or(|media| old.media.hold(media.index))
     {
         return Parsed {
             key: parse_key,
@@ -519,7 +501,6 @@ fn read_and_parse(
             page: old.page.clone(),
             problems: old.problems.clone(),
             media: old.media.clone(),
-            media_key: old.media_key,
         };
     }
     let parsed = parse::parse_keyed(&file, markdown, parse_key, &text);
@@ -529,7 +510,6 @@ fn read_and_parse(
         page: parsed.page.map(Arc::new),
         problems: parsed.problems,
         media: parsed.media,
-        media_key: parsed.media_key,
     }
 }
 

@@ -444,7 +444,7 @@ impl Run<'_, '_> {
                 if let Some(before) = before
                     && key.is_some()
                     && before.key == key
-                    && before.media_holds(&media, same_media)
+                    && (same_media || before.media.hold(&media))
                 {
                     // Same inputs, so the same bytes are already there.
                     stager_ref.keep();
@@ -468,8 +468,8 @@ impl Run<'_, '_> {
                 let output = Output {
                     key,
                     bytes: hash,
-                    media_key: media.entries_key(&used.consulted),
-                    media: used,
+                    images: used.images,
+                    media: images::Lookups::new(used.consulted, &media),
                 };
                 Ok(JobOutcome::Fresh(path, output))
             })
@@ -502,10 +502,10 @@ impl Run<'_, '_> {
         let mut wanted = requests.take();
         for result in rendered {
             match result {
-                Ok(JobOutcome::Kept(output)) => wanted.extend(output.media.images.iter().cloned()),
+                Ok(JobOutcome::Kept(output)) => wanted.extend(output.images.iter().cloned()),
                 Ok(JobOutcome::Fresh(path, output)) => {
                     self.report.rendered.push(path.clone());
-                    wanted.extend(output.media.images.iter().cloned());
+                    wanted.extend(output.images.iter().cloned());
                     fresh.push((path, output));
                 }
                 Err(problem) => failed.push(problem),

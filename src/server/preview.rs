@@ -275,14 +275,8 @@ impl Preview {
 
     /// `path` relative to the site root, however the root was spelled.
     fn site_relative(&self, path: &Path) -> PathBuf {
-        let inner = &self.inner;
-        let rel = path
-            .strip_prefix(&inner.real_root)
-            .or_else(|_| path.strip_prefix(&inner.root))
-            .unwrap_or(path);
-        rel.components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir))
-            .collect()
+        let roots = [self.inner.real_root.as_path(), self.inner.root.as_path()];
+        crate::build::incremental::site_relative(path, &roots).unwrap_or_else(|| path.to_path_buf())
     }
 
     fn build_now(&self) -> BuildStatus {

@@ -67,6 +67,7 @@ pub async fn save_profile(
     request: ProfileRequest,
 ) -> Result<Profile, ApiError> {
     let name = Username::parse(&user.username)?;
+    let changed = profile_file(state, &name);
     let st = state.clone();
     let profile = blocking(move || {
         crate::store::profiles::update(
@@ -80,10 +81,7 @@ pub async fn save_profile(
         )
     })
     .await??;
-    state
-        .preview()
-        .rebuild_for(profile_file(state, &Username::parse(&user.username)?))
-        .await;
+    state.preview().rebuild_for(changed).await;
     Ok(profile)
 }
 

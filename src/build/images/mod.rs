@@ -164,7 +164,7 @@ impl MediaIndex {
 
     /// A hash of the entries at `rels`, absent ones included: equal keys
     /// under two indexes mean whatever looked them up would see the same.
-    pub fn entries_key(&self, rels: &[String]) -> u64 {
+    fn entries_key(&self, rels: &[String]) -> u64 {
         let mut hasher = std::hash::DefaultHasher::new();
         for rel in rels {
             (rel, self.entries.get(rel)).hash(&mut hasher);
@@ -457,6 +457,28 @@ pub struct MediaUse {
     pub images: Vec<(String, Crop)>,
     /// Every media/ path looked up (present or not), sorted, without repeats.
     pub consulted: Vec<String>,
+}
+
+/// The media/ paths some work looked up (present or not) and a key of the
+/// entries it saw there: the work's result holds while the index still
+/// gives the same key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Lookups {
+    paths: Vec<String>,
+    key: u64,
+}
+
+impl Lookups {
+    /// The lookups of `paths` (from [`MediaUse::consulted`]) in `index`.
+    pub fn new(paths: Vec<String>, index: &MediaIndex) -> Self {
+        let key = index.entries_key(&paths);
+        Self { paths, key }
+    }
+
+    /// True when `index` holds the same entries at these paths.
+    pub fn hold(&self, index: &MediaIndex) -> bool {
+        self.paths.is_empty() || index.entries_key(&self.paths) == self.key
+    }
 }
 
 thread_local! {

@@ -12,6 +12,7 @@ use std::path::{Component, Path};
 
 use rayon::prelude::*;
 
+use crate::build::images::Lookups;
 use crate::build::load::SourceFile;
 use crate::build::page::{Page, PageKind, Slug};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -42,11 +43,9 @@ pub struct ParsedFile {
     pub page: Option<Page>,
     /// Every problem found.
     pub problems: Vec<Diagnostic>,
-    /// The media/ paths the Markdown looked up (present or not), sorted.
-    pub media: Vec<String>,
-    /// [`crate::build::images::MediaIndex::entries_key`] of `media` when
-    /// parsed: the parse holds while the index gives the same key.
-    pub media_key: u64,
+    /// What the Markdown looked up in media/: the parse holds while these
+    /// entries do.
+    pub media: Lookups,
 }
 
 /// Parses one file and stamps the page with its [`Page::fingerprint`]
@@ -59,19 +58,18 @@ pub fn parse_keyed(
     text: &blake3::Hash,
 ) -> ParsedFile {
     let ((mut page, problems), used) = crate::build::images::record(|| parse_file(file, options));
-    let media_key = options
-        .media
-        .map_or(0, |media| media.index.entries_key(&used.consulted));
+    let media = options.media.map_or_else(Lookups::default, |media| {
+        Lookups::new(used.consulted, media.index)
+    });
     if let Some(page) = &mut page {
         let mut hasher = std::hash::DefaultHasher::new();
-        (key, &file.rel_path, text.as_bytes(), media_key).hash(&mut hasher);
+        (key, &file.rel_path, text.as_bytes(), &media).hash(&mut hasher);
         page.fingerprint = hasher.finish();
     }
     ParsedFile {
         page,
         problems,
-        media: used.consulted,
-        media_key,
+        media,
     }
 }
 
@@ -82,7 +80,7 @@ pub fn text_hash(text: &str) -> blake3::Hash {
 
 /// A fingerprint of the settings parsing depends on besides the text:
 /// raw-HTML policy, base path and image settings. The media entries a file
-/// looks up are checked per file ([`ParsedFile::media_key`]). A page parsed
+/// looks up are checked per file ([`ParsedFile::media`]). A page parsed
 /// under another key must be parsed again.
 pub fn options_key(options: &MarkdownOptions<'_>) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
