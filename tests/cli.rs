@@ -201,7 +201,7 @@ fn user_commands_manage_accounts_in_a_private_file() {
     weak.assert_code(1);
     assert_eq!(
         weak.stderr,
-        "error: the password is one of the 10,000 most common passwords; choose another\n"
+        "error: the password is too common: it is on the lists of leaked passwords that attackers try first; choose another\n"
     );
     let short = quire_with_stdin(
         &site,

@@ -20,6 +20,8 @@ mod build_output;
 mod build_writes;
 /// `init`, `new post`, `check`, `--json` and exit codes.
 mod cli;
+/// The password rule at every entry point.
+mod password_rule;
 /// The live preview: watching, failed builds, reload events, scheduling.
 mod serve_live;
 /// The authoring server's JSON API over a real socket.

@@ -508,7 +508,7 @@ fn admins_manage_users_and_authors_may_not() {
     .assert_error(
         422,
         "password_too_common",
-        "password: the password is one of the 10,000 most common passwords; choose another",
+        "password: the password is too common: it is on the lists of leaked passwords that attackers try first; choose another",
     );
     ada.post_json(
         "/api/v1/users",

@@ -201,6 +201,8 @@ pub struct UserChange {
 pub struct AccountStore {
     path: PathBuf,
     cache: Mutex<Cached>,
+    /// The site's title, a word the password rule counts as known.
+    site_title: std::sync::RwLock<String>,
 }
 
 #[derive(Debug, Default)]
@@ -225,9 +227,28 @@ impl AccountStore {
         let store = Self {
             path: path.to_path_buf(),
             cache: Mutex::new(Cached::default()),
+            site_title: std::sync::RwLock::new(String::new()),
         };
         drop(store.lock()?);
         Ok(store)
+    }
+
+    /// Tells the password rule the site's title (at start and whenever the
+    /// settings change), so that a password made of it is refused.
+    pub fn set_site_title(&self, title: &str) {
+        *self.site_title.write().unwrap_or_else(|p| p.into_inner()) = title.to_string();
+    }
+
+    /// Checks `password` for `username` against the one password rule.
+    pub fn check_password(&self, username: &str, password: &str) -> Result<(), PasswordProblem> {
+        let title = self.site_title.read().unwrap_or_else(|p| p.into_inner());
+        password::check(
+            password,
+            &password::Known {
+                username,
+                site_title: &title,
+            },
+        )
     }
 
     /// The credentials file.
@@ -341,7 +362,7 @@ impl AccountStore {
 
     /// Creates a user. Slow: hashes the password.
     pub fn add(&self, username: &Username, role: Role, password: &str) -> Result<(), AccountError> {
-        password::check(password)?;
+        self.check_password(username.as_str(), password)?;
         if self.get(username.as_str())?.is_some() {
             return Err(AccountError::UserExists(username.to_string()));
         }
@@ -394,7 +415,7 @@ impl AccountStore {
     /// Slow when a password is set.
     pub fn change(&self, username: &str, change: &UserChange) -> Result<UserInfo, AccountError> {
         if let Some(password) = &change.password {
-            password::check(password)?;
+            self.check_password(username, password)?;
         }
         let new_hash = change.password.as_deref().map(password::hash);
         self.update(|creds| {
@@ -474,7 +495,6 @@ impl AccountStore {
     /// Sets a new password with a reset token, which is then used up. Ends
     /// the user's sessions. Returns the username.
     pub fn redeem_reset(&self, token: &str, new_password: &str) -> Result<String, AccountError> {
-        password::check(new_password)?;
         let token_hash = blake3::hash(token.as_bytes()).to_hex().to_string();
         let now = Utc::now().timestamp();
         let valid = |creds: &Credentials| {
@@ -484,9 +504,10 @@ impl AccountStore {
                 .find(|r| r.expires > now && constant_time_eq(&r.token_hash, &token_hash))
                 .map(|r| r.username.clone())
         };
-        if valid(&self.lock()?.credentials).is_none() {
+        let Some(owner) = valid(&self.lock()?.credentials) else {
             return Err(AccountError::InvalidToken);
-        }
+        };
+        self.check_password(&owner, new_password)?;
         let hash = password::hash(new_password);
         self.update(|creds| {
             let username = valid(creds).ok_or(AccountError::InvalidToken)?;

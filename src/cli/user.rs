@@ -21,6 +21,7 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
         Err(outcome) => return Ok(outcome),
     };
     let store = AccountStore::open(&config.server.credentials)?;
+    store.set_site_title(&config.title);
     match command {
         UserCommand::Add {
             name,
@@ -34,7 +35,7 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
                     "the user `{username}` already exists; use `quire user passwd {username}` to change the password"
                 );
             }
-            let password = read_new_password(password_stdin)?;
+            let password = read_new_password(&store, username.as_str(), password_stdin)?;
             store.add(&username, role, &password)?;
             let profile = ensure_profile(&config, &username)?;
             println!("created {role} `{username}`");
@@ -60,7 +61,7 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
             password_stdin,
         } => {
             known(&store, &name)?;
-            let password = read_new_password(password_stdin)?;
+            let password = read_new_password(&store, &name, password_stdin)?;
             store.change(
                 &name,
                 &UserChange {
@@ -126,7 +127,11 @@ fn known(store: &AccountStore, name: &str) -> anyhow::Result<()> {
 
 /// Reads a new password: the first line of stdin, or twice from a hidden
 /// prompt. Checked against the password rule before anything is hashed.
-fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
+fn read_new_password(
+    store: &AccountStore,
+    username: &str,
+    from_stdin: bool,
+) -> anyhow::Result<String> {
     let password = if from_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -140,7 +145,7 @@ fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
         }
         let first = rpassword::prompt_password("New password (12 characters or more): ")
             .context("cannot read the password")?;
-        crate::accounts::password::check(&first)?;
+        store.check_password(username, &first)?;
         let second =
             rpassword::prompt_password("Repeat it: ").context("cannot read the password")?;
         if first != second {
@@ -148,7 +153,7 @@ fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
         }
         first
     };
-    crate::accounts::password::check(&password)?;
+    store.check_password(username, &password)?;
     Ok(password)
 }
 

@@ -47,6 +47,7 @@ impl AppState {
         bind: SocketAddr,
     ) -> Self {
         let throttle = Throttle::new(config.server.login_attempts, config.server.login_window);
+        accounts.set_site_title(&config.title);
         Self {
             inner: Arc::new(Inner {
                 posts: PostStore::new(&config),
@@ -78,6 +79,7 @@ impl AppState {
 
     /// Replaces the settings after config.toml changed.
     pub fn set_config(&self, config: Config) {
+        self.inner.accounts.set_site_title(&config.title);
         *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
     }
 
