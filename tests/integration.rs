@@ -20,6 +20,8 @@ mod build_output;
 mod build_writes;
 /// `init`, `new post`, `check`, `--json` and exit codes.
 mod cli;
+/// Upload, avatar and build accept the same images, with the same messages.
+mod image_parity;
 /// The password rule at every entry point.
 mod password_rule;
 /// The live preview: watching, failed builds, reload events, scheduling.

@@ -417,7 +417,7 @@ fn hostile_uploads_are_refused_and_nothing_is_stored() {
     reply.assert_error(
         422,
         "undecodable_image",
-        "the image cannot be decoded: the image is larger than the limits allow (20000×20000 pixels, 512 MiB of memory; images.max_width, max_height, max_alloc_mib)",
+        "the image is larger than the limits allow (20000×20000 pixels, 512 MiB of memory; images.max_width, max_height, max_alloc_mib)",
     );
     // Over the byte limit: 413 whether the multipart part or the body is too big.
     // A file part over the 1 MiB limit inside a body the route accepts...

@@ -931,10 +931,10 @@ async fn original(
         std::fs::read(st.config().media_dir().join(rel)).map_err(ApiError::internal)
     })
     .await??;
-    let Some(format) = crate::store::media::raster_format(&bytes) else {
+    let Some(format) = crate::build::images::source::sniff(&bytes) else {
         return Err(ApiError::not_found("only images are shown here"));
     };
-    let mime = format.to_mime_type();
+    let mime = format.image_format().to_mime_type();
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 

@@ -2,25 +2,27 @@
 //! under a server-chosen name, with the uploader recorded.
 //!
 //! The type comes from the bytes alone (JPEG, PNG, GIF, WebP; SVG and
-//! everything else refused), the header is checked against the pixel limits
-//! before any pixel is decoded, and the whole image is then decoded under
-//! the memory limit, so a truncated or hostile file never reaches media/.
+//! everything else refused); then the image goes through the build's own
+//! [`source::decode`] (header against the limits before any pixel, every
+//! pixel under the memory limit), so an upload is accepted exactly when the
+//! build could publish it, and a truncated or hostile file never reaches
+//! media/.
 //! Stored originals lose EXIF, XMP, IPTC and text chunks (GPS included);
 //! when EXIF said to rotate, the rotation is applied to the pixels first.
 //! Who uploaded what is kept in `.quire/media.toml`, beside the credentials.
 
 use std::collections::BTreeMap;
-use std::io::{self, Cursor};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use image::metadata::Orientation;
-use image::{ImageDecoder as _, ImageFormat, ImageReader};
 use serde::{Deserialize, Serialize};
 
-use crate::build::images::process::{self, Pixels};
-use crate::build::images::{OutFormat, check_pixels, describe_error, limits};
+use crate::build::images::process;
+use crate::build::images::source::{self, Decoded, Pixels};
+use crate::build::images::{OutFormat, SourceFormat};
 use crate::build::page::Slug;
 use crate::config::{Config, ImageSettings};
 use crate::fsx::Durability;
@@ -186,8 +188,10 @@ impl MediaStore {
         username: &str,
         now: DateTime<Utc>,
     ) -> Result<Stored, MediaError> {
-        let (format, ..) = self.inspect(bytes)?;
-        let pixels = self.decode(bytes, format)?;
+        let pixels = self
+            .decode(bytes)?
+            .into_srgb()
+            .map_err(MediaError::Undecodable)?;
         let scale = f64::from(AVATAR_SIZE) / f64::from(pixels.width.max(pixels.height));
         let pixels = if scale < 1.0 {
             let width = ((f64::from(pixels.width) * scale).round() as u32).max(1);
@@ -298,72 +302,52 @@ impl MediaStore {
             .map_err(io_err)
     }
 
-    /// Decides whether `bytes` may be stored, and in which form.
+    /// Decides whether `bytes` may be stored, and in which form: the
+    /// original without its metadata when the decoder read every pixel and
+    /// nothing needs turning, else the pixels encoded again.
     fn accept(&self, bytes: &[u8]) -> Result<Accepted, MediaError> {
-        let (format, width, height, orientation) = self.inspect(bytes)?;
-        if orientation != Orientation::NoTransforms && format != ImageFormat::Gif {
-            // Rotating means re-encoding: decode once, upright, and encode.
-            let pixels = self.decode(bytes, format)?;
-            return self.encode(&pixels);
+        let decoded = self.decode(bytes)?;
+        let header = decoded.header;
+        if header.orientation != Orientation::NoTransforms && header.format != SourceFormat::Gif {
+            // Rotating means re-encoding the upright pixels.
+            return self.encode_decoded(decoded);
         }
-        // Decode every pixel: a file that fails here would fail the build.
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-        reader.limits(limits(&self.settings));
-        reader
-            .into_decoder()
-            .and_then(image::DynamicImage::from_decoder)
-            .map_err(|err| self.damaged(&err))?;
-        check_complete(bytes, format)?;
-        let (bytes, extension) = match format {
-            ImageFormat::Jpeg => (strip_jpeg(bytes), "jpg"),
-            ImageFormat::Png => (strip_png(bytes), "png"),
-            ImageFormat::WebP => (strip_webp(bytes), "webp"),
-            _ => (strip_gif(bytes), "gif"),
+        let (stripped, extension) = match header.format {
+            SourceFormat::Jpeg => (strip_jpeg(bytes), "jpg"),
+            SourceFormat::Png => (strip_png(bytes), "png"),
+            SourceFormat::Webp => (strip_webp(bytes), "webp"),
+            SourceFormat::Gif => (strip_gif(bytes), "gif"),
         };
-        let bytes = bytes.ok_or_else(|| {
-            MediaError::Undecodable("the file's structure is damaged; export it again".into())
-        })?;
-        Ok(Accepted {
-            bytes,
-            extension,
-            width,
-            height,
-        })
+        match stripped {
+            Some(bytes) => Ok(Accepted {
+                bytes,
+                extension,
+                width: header.width,
+                height: header.height,
+            }),
+            // The decoder read the image but the metadata cannot be cut out
+            // byte for byte: the pixels, encoded again, carry none.
+            None => self.encode_decoded(decoded),
+        }
     }
 
-    /// The checks before any pixel is decoded: byte size, type from the
-    /// bytes, and the header's dimensions against the limits. Returns the
-    /// type, the stored dimensions and the EXIF orientation.
-    fn inspect(&self, bytes: &[u8]) -> Result<(ImageFormat, u32, u32, Orientation), MediaError> {
+    fn encode_decoded(&self, decoded: Decoded) -> Result<Accepted, MediaError> {
+        let pixels = decoded.into_srgb().map_err(MediaError::Undecodable)?;
+        self.encode(&pixels)
+    }
+
+    /// The checks an upload shares with the build ([`source::decode`]),
+    /// after the upload's own byte limit and a type from the bytes.
+    fn decode(&self, bytes: &[u8]) -> Result<Decoded, MediaError> {
         if bytes.len() as u64 > self.max_upload {
             return Err(MediaError::TooLarge {
                 limit_mib: self.max_upload / (1024 * 1024),
             });
         }
-        let format = sniff(bytes)?;
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-        reader.limits(limits(&self.settings));
-        let mut decoder = reader.into_decoder().map_err(|err| self.damaged(&err))?;
-        let (width, height) = decoder.dimensions();
-        check_pixels(width, height, &self.settings).map_err(MediaError::Undecodable)?;
-        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-        Ok((format, width, height, orientation))
-    }
-
-    /// Every pixel, upright and in sRGB, after [`Self::inspect`] passed.
-    fn decode(&self, bytes: &[u8], format: ImageFormat) -> Result<Pixels, MediaError> {
-        let pixels = process::decode_bytes(bytes, &self.settings).map_err(|reason| {
-            MediaError::Undecodable(format!("the image cannot be decoded: {reason}"))
-        })?;
-        check_complete(bytes, format)?;
-        Ok(pixels)
-    }
-
-    fn damaged(&self, err: &image::ImageError) -> MediaError {
-        MediaError::Undecodable(format!(
-            "the image cannot be decoded: {}",
-            describe_error(err, &self.settings)
-        ))
+        if source::sniff(bytes).is_none() {
+            return Err(unsupported(bytes));
+        }
+        source::decode(bytes, &self.settings).map_err(MediaError::Undecodable)
     }
 
     /// Every file under media/ (hidden files left out), by path.
@@ -490,28 +474,9 @@ fn truncate(text: &str, max: usize) -> String {
     text
 }
 
-/// The raster image type of `bytes` by their magic numbers (JPEG, PNG, GIF,
-/// WebP), the only types quire accepts or serves as originals.
-pub fn raster_format(bytes: &[u8]) -> Option<ImageFormat> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(ImageFormat::Jpeg)
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(ImageFormat::Png)
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some(ImageFormat::Gif)
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some(ImageFormat::WebP)
-    } else {
-        None
-    }
-}
-
-/// The image type from the first bytes; anything else is refused with a
-/// message that says what the file seems to be.
-fn sniff(bytes: &[u8]) -> Result<ImageFormat, MediaError> {
-    if let Some(format) = raster_format(bytes) {
-        return Ok(format);
-    }
+/// Why `bytes`, which are none of the accepted types, are refused, in
+/// words that say what the file seems to be.
+fn unsupported(bytes: &[u8]) -> MediaError {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
     let what = if head.contains("<svg") {
@@ -526,28 +491,9 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, MediaError> {
     } else {
         "not a JPEG, PNG, GIF or WebP image"
     };
-    Err(MediaError::Unsupported(format!(
+    MediaError::Unsupported(format!(
         "only JPEG, PNG, GIF and WebP images can be uploaded; this file is {what}"
-    )))
-}
-
-/// Refuses a JPEG whose end marker is missing (see [`jpeg_is_complete`]).
-fn check_complete(bytes: &[u8], format: ImageFormat) -> Result<(), MediaError> {
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(MediaError::Undecodable(
-            "the JPEG file is truncated: its end marker is missing; upload the whole file".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// True when an end-of-image marker follows the first start-of-scan: the
-/// decoder fills a truncated scan with grey instead of failing.
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let Some(sos) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
-        return false;
-    };
-    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+    ))
 }
 
 /// JPEG without metadata: APP1 (EXIF, XMP), APP3 to APP13 and APP15
@@ -717,11 +663,10 @@ mod tests {
 
     #[test]
     fn sniffing_refuses_svg_and_html() {
-        let svg = sniff(b"<?xml version=\"1.0\"?><svg onload=\"alert(1)\"/>").unwrap_err();
+        let svg = unsupported(b"<?xml version=\"1.0\"?><svg onload=\"alert(1)\"/>");
         assert!(svg.to_string().contains("SVG"), "{svg}");
-        let html = sniff(b"<!DOCTYPE html><p>hi").unwrap_err();
+        let html = unsupported(b"<!DOCTYPE html><p>hi");
         assert!(html.to_string().contains("HTML"), "{html}");
-        assert_eq!(sniff(b"GIF89a....").unwrap(), ImageFormat::Gif);
     }
 
     #[test]
@@ -746,8 +691,6 @@ mod tests {
         ]);
         expected.extend([0xFF, 0xDA, 0x00, 0x02, 0x78, 0xFF, 0xD9]);
         assert_eq!(stripped, expected);
-        assert!(jpeg_is_complete(&stripped));
-        assert!(!jpeg_is_complete(&stripped[..stripped.len() - 2]));
         assert!(strip_jpeg(&jpeg[..20]).is_none(), "truncated");
     }
 
@@ -790,7 +733,7 @@ mod tests {
     fn png_strip_drops_text_and_exif_chunks() {
         let mut png = Vec::new();
         image::RgbImage::from_pixel(4, 3, image::Rgb([1, 2, 3]))
-            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .unwrap();
         // Insert metadata after IHDR (8 + 25 bytes).
         let mut with_meta = png[..33].to_vec();

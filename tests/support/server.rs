@@ -98,6 +98,11 @@ impl Server {
     }
 
     /// Everything the server logged so far.
+    /// The server's process id (for reading its memory use).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }

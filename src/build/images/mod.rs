@@ -7,8 +7,10 @@
 //! size after EXIF orientation — under the configured limits, so a
 //! decompression bomb is refused before a pixel is decoded. Pixels are only
 //! decoded in [`process`], and only for variants missing from the cache.
+//! Both read images through [`source`], as the server's uploads do.
 
 pub mod process;
+pub mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -17,7 +19,7 @@ use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use image::{ImageDecoder, ImageFormat, ImageReader};
+use image::ImageReader;
 use rayon::prelude::*;
 
 use crate::build::load::AssetFile;
@@ -223,138 +225,57 @@ pub fn probe_again(
 fn probe_file(asset: &AssetFile, settings: &ImageSettings) -> MediaEntry {
     // Sniff the start first: other media (videos, PDFs) may be large and
     // are never read whole here.
-    let mut head = Vec::with_capacity(64 * 1024);
-    let read_head = std::fs::File::open(&asset.source).and_then(|file| {
-        std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024), &mut head)
-    });
+    let mut head = Vec::with_capacity(64);
+    let read_head = std::fs::File::open(&asset.source)
+        .and_then(|file| std::io::Read::read_to_end(&mut std::io::Read::take(file, 64), &mut head));
     if let Err(err) = read_head {
         return MediaEntry::Broken(format!("cannot read the file: {err}"));
     }
-    let sniffed = ImageReader::new(Cursor::new(&head))
-        .with_guessed_format()
-        .ok()
-        .and_then(|r| r.format());
-    let size = std::fs::metadata(&asset.source).map_or(0, |m| m.len());
-    if sniffed.is_some() && size > settings.max_alloc {
-        return MediaEntry::Broken(format!(
-            "the file is {} MiB, over the decoding limit of {} MiB (images.max_alloc_mib)",
-            size / (1024 * 1024),
-            settings.max_alloc / (1024 * 1024)
-        ));
-    }
-    let bytes = if sniffed.is_some() {
-        match std::fs::read(&asset.source) {
-            Ok(bytes) => bytes,
-            Err(err) => return MediaEntry::Broken(format!("cannot read the file: {err}")),
+    if source::sniff(&head).is_none() {
+        let looks_like_image = matches!(
+            asset
+                .source
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
+            Some("jpg" | "jpeg" | "png" | "gif" | "webp" | "avif" | "bmp" | "tif" | "tiff")
+        );
+        if !looks_like_image {
+            return MediaEntry::Other(asset.source.clone());
         }
-    } else {
-        head
-    };
-    let looks_like_image = matches!(
-        asset
-            .source
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("jpg" | "jpeg" | "png" | "gif" | "webp" | "avif" | "bmp" | "tif" | "tiff")
-    );
-    let reader = match ImageReader::new(Cursor::new(&bytes)).with_guessed_format() {
-        Ok(reader) => reader,
+        let guessed = ImageReader::new(Cursor::new(&head))
+            .with_guessed_format()
+            .ok()
+            .and_then(|r| r.format());
+        return MediaEntry::Broken(match guessed {
+            Some(other) => {
+                format!("{other:?} images are not supported; use JPEG, PNG, WebP or GIF")
+            }
+            None => "not an image: the content is not JPEG, PNG, WebP or GIF".into(),
+        });
+    }
+    let size = std::fs::metadata(&asset.source).map_or(0, |m| m.len());
+    if let Err(reason) = source::check_size(size, settings) {
+        return MediaEntry::Broken(reason);
+    }
+    let bytes = match std::fs::read(&asset.source) {
+        Ok(bytes) => bytes,
         Err(err) => return MediaEntry::Broken(format!("cannot read the file: {err}")),
     };
-    let format = match reader.format() {
-        Some(ImageFormat::Jpeg) => SourceFormat::Jpeg,
-        Some(ImageFormat::Png) => SourceFormat::Png,
-        Some(ImageFormat::WebP) => SourceFormat::Webp,
-        Some(ImageFormat::Gif) => SourceFormat::Gif,
-        Some(other) if looks_like_image => {
-            return MediaEntry::Broken(format!(
-                "{other:?} images are not supported; use JPEG, PNG, WebP or GIF"
-            ));
+    match source::header(&bytes, settings) {
+        Ok(header) => {
+            let (width, height) = header.oriented();
+            MediaEntry::Image(ImageInfo {
+                format: header.format,
+                width,
+                height,
+                alpha: header.alpha,
+                hash: *blake3::hash(&bytes).as_bytes(),
+                source: asset.source.clone(),
+            })
         }
-        _ if looks_like_image => {
-            return MediaEntry::Broken(
-                "not an image: the content is not JPEG, PNG, WebP or GIF".into(),
-            );
-        }
-        _ => return MediaEntry::Other(asset.source.clone()),
-    };
-    match read_header(reader, settings) {
-        Ok((width, height, alpha)) => MediaEntry::Image(ImageInfo {
-            format,
-            width,
-            height,
-            alpha,
-            hash: *blake3::hash(&bytes).as_bytes(),
-            source: asset.source.clone(),
-        }),
         Err(reason) => MediaEntry::Broken(reason),
-    }
-}
-
-/// Decoding limits from the settings, shared by probe and process.
-pub fn limits(settings: &ImageSettings) -> image::Limits {
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(settings.max_width);
-    limits.max_image_height = Some(settings.max_height);
-    limits.max_alloc = Some(settings.max_alloc);
-    limits
-}
-
-/// Oriented dimensions from the header, checked against every limit.
-fn read_header(
-    mut reader: ImageReader<Cursor<&Vec<u8>>>,
-    settings: &ImageSettings,
-) -> Result<(u32, u32, bool), String> {
-    reader.limits(limits(settings));
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|err| describe_error(&err, settings))?;
-    let (width, height) = decoder.dimensions();
-    check_pixels(width, height, settings)?;
-    let alpha = decoder.color_type().has_alpha();
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let (width, height) = oriented(width, height, orientation);
-    Ok((width, height, alpha))
-}
-
-/// The pixel-count limit (the width and height limits are checked by the decoder).
-pub fn check_pixels(width: u32, height: u32, settings: &ImageSettings) -> Result<(), String> {
-    if width == 0 || height == 0 {
-        return Err("the image has no pixels".into());
-    }
-    if u64::from(width) * u64::from(height) > settings.max_pixels {
-        return Err(format!(
-            "the image is {width}×{height} pixels, over the limit of {} megapixels (images.max_megapixels)",
-            settings.max_pixels / 1_000_000
-        ));
-    }
-    Ok(())
-}
-
-/// Width and height once EXIF orientation is applied.
-pub fn oriented(width: u32, height: u32, orientation: image::metadata::Orientation) -> (u32, u32) {
-    use image::metadata::Orientation::*;
-    match orientation {
-        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (height, width),
-        _ => (width, height),
-    }
-}
-
-/// A decoder error in words an author can act on.
-pub fn describe_error(err: &image::ImageError, settings: &ImageSettings) -> String {
-    match err {
-        image::ImageError::Limits(_) => format!(
-            "the image is larger than the limits allow ({}×{} pixels, {} MiB of memory; images.max_width, max_height, max_alloc_mib)",
-            settings.max_width,
-            settings.max_height,
-            settings.max_alloc / (1024 * 1024)
-        ),
-        image::ImageError::Unsupported(e) => format!("unsupported image: {}", e.to_string().trim()),
-        other => format!("cannot decode the image: {}", other.to_string().trim()),
     }
 }
 

@@ -8,19 +8,15 @@
 //! most one decoded image, whose size the decoding limits bound.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fast_image_resize as fir;
-use image::{DynamicImage, ImageDecoder, ImageReader};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{
-    Crop, ImageInfo, MediaEntry, MediaIndex, OutFormat, SourceFormat, Variant, describe_error,
-    limits, variants,
-};
+use super::source::{self, Pixels};
+use super::{Crop, ImageInfo, MediaEntry, MediaIndex, OutFormat, SourceFormat, Variant, variants};
 use crate::build::write::Stager;
 use crate::config::ImageSettings;
 use crate::diagnostic::Diagnostic;
@@ -145,6 +141,12 @@ fn process_source(
             .hint("re-export the image as JPEG, PNG or WebP, or stop using it")
     };
     if info.format == SourceFormat::Gif {
+        // Published as it is, but only once every frame decodes, as for an
+        // upload.
+        let bytes =
+            std::fs::read(&info.source).map_err(|e| fail(format!("cannot read the image: {e}")))?;
+        source::decode(&bytes, settings).map_err(fail)?;
+        decoded.fetch_add(1, Ordering::Relaxed);
         if let Some(stager) = stager {
             stager
                 .copy(&format!("media/{rel}"), &info.source)
@@ -211,84 +213,11 @@ fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::fsx::atomic_write(path, bytes, crate::fsx::Durability::Regenerable)
 }
 
-/// Decoded, upright, sRGB pixels: RGB8, or RGBA8 when the source has alpha.
-#[derive(Debug)]
-pub struct Pixels {
-    /// Width.
-    pub width: u32,
-    /// Height.
-    pub height: u32,
-    /// Four channels instead of three.
-    pub alpha: bool,
-    /// Row-major samples.
-    pub data: Vec<u8>,
-}
-
 /// Decodes `info` under the limits, applies EXIF orientation and converts
 /// embedded colour profiles to sRGB. Metadata goes no further than here.
 pub fn decode(info: &ImageInfo, settings: &ImageSettings) -> Result<Pixels, String> {
     let bytes = std::fs::read(&info.source).map_err(|e| format!("cannot read the image: {e}"))?;
-    decode_bytes(&bytes, settings)
-}
-
-/// Decodes image bytes within the limits: oriented, converted to sRGB.
-pub fn decode_bytes(bytes: &[u8], settings: &ImageSettings) -> Result<Pixels, String> {
-    let mut reader = ImageReader::new(Cursor::new(&bytes))
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read the image: {e}"))?;
-    reader.limits(limits(settings));
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| describe_error(&e, settings))?;
-    let (width, height) = decoder.dimensions();
-    super::check_pixels(width, height, settings)?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let icc = decoder.icc_profile().ok().flatten();
-    let mut image =
-        DynamicImage::from_decoder(decoder).map_err(|e| describe_error(&e, settings))?;
-    image.apply_orientation(orientation);
-    let alpha = image.color().has_alpha();
-    let (width, height) = (image.width(), image.height());
-    let mut data = if alpha {
-        image.into_rgba8().into_raw()
-    } else {
-        image.into_rgb8().into_raw()
-    };
-    if let Some(icc) = icc {
-        to_srgb(&icc, alpha, &mut data)?;
-    }
-    Ok(Pixels {
-        width,
-        height,
-        alpha,
-        data,
-    })
-}
-
-/// Converts samples tagged with ICC profile `icc` to sRGB, so outputs can be
-/// untagged (browsers read untagged images as sRGB).
-fn to_srgb(icc: &[u8], alpha: bool, data: &mut [u8]) -> Result<(), String> {
-    let Ok(source) = moxcms::ColorProfile::new_from_slice(icc) else {
-        // An unreadable profile: keep the pixels as they are, as browsers would.
-        return Ok(());
-    };
-    let layout = if alpha {
-        moxcms::Layout::Rgba
-    } else {
-        moxcms::Layout::Rgb
-    };
-    let srgb = moxcms::ColorProfile::new_srgb();
-    let Ok(transform) =
-        source.create_transform_8bit(layout, &srgb, layout, moxcms::TransformOptions::default())
-    else {
-        return Ok(());
-    };
-    let input = data.to_vec();
-    transform
-        .transform(&input, data)
-        .map_err(|e| format!("cannot convert the colour profile: {e}"))
+    source::decode(&bytes, settings)?.into_srgb()
 }
 
 /// `pixels` resized to `width`×`height`; for `Crop::Square` the centre
