@@ -131,6 +131,9 @@ pub struct RawServer {
     pub credentials: String,
     /// Let visitors create `author` accounts at /admin/register.
     pub allow_registration: bool,
+    /// Admins must turn on two-factor login before they can do anything
+    /// else.
+    pub require_2fa_for_admins: bool,
     /// The server is reached over https (through a proxy): cookies get
     /// `Secure` and the `__Host-` prefix.
     pub https: bool,
@@ -158,6 +161,7 @@ impl Default for RawServer {
         Self {
             credentials: ".quire/credentials.toml".into(),
             allow_registration: false,
+            require_2fa_for_admins: false,
             https: false,
             trusted_proxies: Vec::new(),
             url: "http://127.0.0.1:8080".into(),
@@ -178,6 +182,8 @@ pub struct ServerSettings {
     pub credentials: PathBuf,
     /// Self-registration on.
     pub allow_registration: bool,
+    /// Admins without two-factor login may only set it up.
+    pub require_2fa_for_admins: bool,
     /// Served over https.
     pub https: bool,
     /// Trusted proxy addresses.
@@ -545,6 +551,7 @@ fn server_settings(
     let RawServer {
         credentials,
         allow_registration,
+        require_2fa_for_admins,
         https,
         trusted_proxies,
         url,
@@ -637,6 +644,7 @@ fn server_settings(
     ServerSettings {
         credentials: credentials_path,
         allow_registration,
+        require_2fa_for_admins,
         https,
         trusted_proxies,
         url,

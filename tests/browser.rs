@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use quire::accounts::totp::code_at;
+
 use crate::support::jpeg;
 use crate::support::server::{BOB_PASSWORD, CAROL_PASSWORD, Server};
 
@@ -43,18 +45,12 @@ const WAIT: Duration = Duration::from_secs(20);
 
 #[test]
 fn author_writes_and_publishes_a_post_with_an_image_in_a_real_browser() {
-    if !browser_installed() {
+    let Some(session) = Session::start() else {
         return;
-    }
-    let server = Server::start();
-    let profile = tempfile::Builder::new()
-        .prefix("quire-chromium-")
-        .tempdir()
-        .expect("temp dir for the Chromium profile");
-    let driver = Driver::start();
-    let browser = Browser::start(&driver, profile.path(), &server.url);
+    };
+    let (server, browser) = (&session.server, &session.browser);
 
-    log_in(&browser, "bob", BOB_PASSWORD);
+    log_in(browser, "bob", BOB_PASSWORD);
 
     // Upload an image through the media page's file input.
     let photos = tempfile::tempdir().expect("temp dir for the photo");
@@ -149,7 +145,7 @@ fn author_writes_and_publishes_a_post_with_an_image_in_a_real_browser() {
 
     // Another author sees the post but may not edit it.
     browser.delete_cookies();
-    log_in(&browser, "carol", CAROL_PASSWORD);
+    log_in(browser, "carol", CAROL_PASSWORD);
     browser.open("/admin/");
     let row = browser.find(r#"tr[data-slug="browser-post"]"#);
     let cells = row.text();
@@ -171,6 +167,113 @@ fn author_writes_and_publishes_a_post_with_an_image_in_a_real_browser() {
         browser.find_all("form.editor").is_empty(),
         "carol was shown the editor"
     );
+}
+
+#[test]
+fn author_turns_on_two_factor_then_logs_in_with_a_code_and_a_recovery_code() {
+    let Some(session) = Session::start() else {
+        return;
+    };
+    let browser = &session.browser;
+    log_in(browser, "bob", BOB_PASSWORD);
+
+    // Set up: the QR code and the key, then the app's code.
+    browser.open("/admin/profile");
+    browser
+        .find("form[action='/admin/profile/totp'] button[type=submit]")
+        .click();
+    let secret = browser
+        .find("#totp-secret")
+        .attribute("data-secret")
+        .expect("the key is on the page");
+    assert_eq!(
+        browser.find_all("figure.qr svg").len(),
+        1,
+        "the QR code is drawn inline"
+    );
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs()
+    };
+    let code = |steps: u64| code_at(&secret, now() + steps * 30).expect("a valid secret");
+    browser.find("#totp_code").type_text(&code(0));
+    browser
+        .find("form[action='/admin/profile/totp/confirm'] button[type=submit]")
+        .click();
+    browser.wait_for_text("#recovery-codes", |text| !text.is_empty());
+    let recovery: Vec<String> = browser
+        .find_all("#recovery-codes code")
+        .iter()
+        .map(Element::text)
+        .collect();
+    assert_eq!(recovery.len(), 10, "ten recovery codes, shown once");
+
+    // Log out, then log in: the password, then `code` on the code step.
+    let log_in_with = |code: &str| {
+        browser.find("form.logout button").click();
+        browser.wait_for_url("/admin/login");
+        browser.find("#username").type_text("bob");
+        browser.find("#password").type_text(BOB_PASSWORD);
+        browser
+            .find("form[action='/admin/login'] button[type=submit]")
+            .click();
+        browser
+            .find("form[action='/admin/login/code'] #code")
+            .type_text(code);
+        browser
+            .find("form[action='/admin/login/code'] button[type=submit]")
+            .click();
+    };
+    let logged_in = || browser.wait_for_text(".who", |who| who.starts_with("bob ·"));
+    // The confirmation used this step's code; the app's next one logs in.
+    log_in_with(&code(1));
+    logged_in();
+    // A recovery code logs in once.
+    log_in_with(&recovery[0]);
+    logged_in();
+    log_in_with(&recovery[0]);
+    let refusal = browser.wait_for_text("#code-error", |text| !text.is_empty());
+    assert!(
+        refusal.contains("wrong or was already used"),
+        "a used recovery code got {refusal:?}"
+    );
+    assert!(
+        browser.find_all(".who").is_empty(),
+        "logged in with a used code"
+    );
+}
+
+/// A quire server and a headless Chromium pointed at it. Fields drop in
+/// order: the browser closes before its driver stops.
+struct Session {
+    browser: Browser,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+    server: Server,
+}
+
+impl Session {
+    /// `None` (the test is skipped) when the browser is not installed.
+    fn start() -> Option<Self> {
+        if !browser_installed() {
+            return None;
+        }
+        let server = Server::start();
+        let profile = tempfile::Builder::new()
+            .prefix("quire-chromium-")
+            .tempdir()
+            .expect("temp dir for the Chromium profile");
+        let driver = Driver::start();
+        let browser = Browser::start(&driver, profile.path(), &server.url);
+        Some(Self {
+            browser,
+            _driver: driver,
+            _profile: profile,
+            server,
+        })
+    }
 }
 
 /// Whether Chromium and chromedriver are installed. Missing on CI is a

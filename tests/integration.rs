@@ -30,6 +30,8 @@ mod serve_live;
 mod server_api;
 /// The authoring server's security floor.
 mod server_security;
+/// Two-factor login: setup, the second step, recovery, the admin rule.
+mod server_totp;
 /// The HTML admin UI through plain form posts.
 mod server_ui;
 /// Architecture invariants, checked on the source tree.

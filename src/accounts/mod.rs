@@ -10,6 +10,7 @@
 //! `epoch`; sessions remember the epoch they were made in.
 
 pub mod password;
+pub mod totp;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -107,6 +108,14 @@ pub enum AccountError {
     /// The change would leave no enabled admin.
     #[error("`{0}` is the last enabled admin; make another admin first")]
     LastAdmin(String),
+    /// A TOTP code that does not match (or was used already).
+    #[error(
+        "the code is wrong or was already used; type the code your authenticator app shows now"
+    )]
+    WrongCode,
+    /// TOTP is on already.
+    #[error("two-factor login is already on; turn it off first to set up a new app")]
+    TotpAlreadyOn,
     /// A reset token that is unknown, used or expired.
     #[error("this reset link is invalid, used or expired; ask an admin for a new one")]
     InvalidToken,
@@ -146,6 +155,9 @@ pub struct UserRecord {
     /// Bumped whenever the user's sessions must end.
     #[serde(default)]
     pub epoch: u64,
+    /// Two-factor login, when turned on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<totp::TotpRecord>,
 }
 
 /// A pending password reset.
@@ -183,6 +195,8 @@ pub struct UserInfo {
     /// Session epoch.
     #[serde(skip)]
     pub epoch: u64,
+    /// Logging in takes a TOTP or recovery code too.
+    pub totp: bool,
 }
 
 /// A change to one user (the admin API's PATCH and the CLI).
@@ -381,6 +395,7 @@ impl AccountStore {
                     // A random start: a session of an earlier account with
                     // the same name can never match.
                     epoch: random_epoch(),
+                    totp: None,
                 },
             );
             Ok(())
@@ -523,6 +538,118 @@ impl AccountStore {
     }
 }
 
+/// How a second login step was passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// A code from the authenticator app.
+    Code,
+    /// A recovery code, now used up; this many are left.
+    Recovery(usize),
+}
+
+impl AccountStore {
+    /// Turns TOTP on for `username` once `code` proves the app holds
+    /// `secret`; ends the user's other sessions. Returns the ten recovery
+    /// codes, which are shown once and stored only as hashes.
+    pub fn enable_totp(
+        &self,
+        username: &str,
+        secret: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<Vec<String>, AccountError> {
+        let now_secs = u64::try_from(now).unwrap_or(0);
+        let step = totp::accept_code(secret, code, now_secs, 0).ok_or(AccountError::WrongCode)?;
+        let (codes, hashes) = totp::recovery_codes();
+        self.update(|creds| {
+            let record = creds
+                .users
+                .get_mut(username)
+                .ok_or_else(|| AccountError::UnknownUser(username.to_string()))?;
+            if record.totp.is_some() {
+                return Err(AccountError::TotpAlreadyOn);
+            }
+            record.totp = Some(totp::TotpRecord {
+                secret: secret.to_string(),
+                last_step: step,
+                recovery: hashes,
+                enabled: DateTime::<Utc>::from_timestamp(now, 0)
+                    .unwrap_or_default()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+            record.epoch += 1;
+            Ok(())
+        })?;
+        Ok(codes)
+    }
+
+    /// Turns TOTP off (the user's choice, or `quire user reset-2fa` for a
+    /// locked-out user) and ends the user's sessions. False when it was off.
+    pub fn disable_totp(&self, username: &str) -> Result<bool, AccountError> {
+        self.update(|creds| {
+            let record = creds
+                .users
+                .get_mut(username)
+                .ok_or_else(|| AccountError::UnknownUser(username.to_string()))?;
+            if record.totp.take().is_none() {
+                return Ok(false);
+            }
+            record.epoch += 1;
+            Ok(true)
+        })
+    }
+
+    /// Checks the second login step: a TOTP code of a step not used before,
+    /// or an unused recovery code (which is then used up). `None` when the
+    /// code is wrong, or the user is unknown, disabled or without TOTP.
+    pub fn second_factor(
+        &self,
+        username: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<Option<SecondFactor>, AccountError> {
+        let now = u64::try_from(now).unwrap_or(0);
+        let recovery = totp::looks_like_recovery(code).then(|| totp::hash_recovery(code));
+        self.update(|creds| {
+            let Some(record) = creds.users.get_mut(username).filter(|r| !r.disabled) else {
+                return Ok(None);
+            };
+            let Some(factor) = record.totp.as_mut() else {
+                return Ok(None);
+            };
+            if let Some(hash) = &recovery {
+                let Some(index) = factor
+                    .recovery
+                    .iter()
+                    .position(|stored| constant_time_eq(stored, hash))
+                else {
+                    return Ok(None);
+                };
+                factor.recovery.remove(index);
+                return Ok(Some(SecondFactor::Recovery(factor.recovery.len())));
+            }
+            match totp::accept_code(&factor.secret, code, now, factor.last_step) {
+                Some(step) => {
+                    factor.last_step = step;
+                    Ok(Some(SecondFactor::Code))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Unused recovery codes of `username` (0 without TOTP).
+    pub fn recovery_left(&self, username: &str) -> Result<usize, AccountError> {
+        let cached = self.lock()?;
+        Ok(cached
+            .credentials
+            .users
+            .get(username)
+            .and_then(|r| r.totp.as_ref())
+            .map_or(0, |t| t.recovery.len()))
+    }
+}
+
 fn info(username: &str, record: &UserRecord) -> UserInfo {
     UserInfo {
         username: username.to_string(),
@@ -530,6 +657,7 @@ fn info(username: &str, record: &UserRecord) -> UserInfo {
         disabled: record.disabled,
         created: record.created.clone(),
         epoch: record.epoch,
+        totp: record.totp.is_some(),
     }
 }
 

@@ -153,6 +153,13 @@ pub enum UserCommand {
         /// Username.
         name: String,
     },
+    /// Turn off two-factor login for a user who lost their phone and
+    /// recovery codes (ends their sessions; they can set it up again).
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// Username.
+        name: String,
+    },
 }
 
 /// `quire new …`.

@@ -50,8 +50,9 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
             }
             for user in users {
                 let state = if user.disabled { "disabled" } else { "enabled" };
+                let two_factor = if user.totp { "  two-factor on" } else { "" };
                 println!(
-                    "{:<32} {:<7} {:<9} created {}",
+                    "{:<32} {:<7} {:<9} created {}{two_factor}",
                     user.username, user.role, state, user.created
                 );
             }
@@ -94,6 +95,16 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
             known(&store, &name)?;
             store.remove(&name)?;
             println!("removed `{name}`; their posts and content/authors/{name}.md are kept");
+        }
+        UserCommand::Reset2fa { name } => {
+            known(&store, &name)?;
+            if store.disable_totp(&name)? {
+                println!(
+                    "turned off two-factor login for `{name}`; their sessions have ended, and they log in with their password alone until they set it up again"
+                );
+            } else {
+                println!("`{name}` does not use two-factor login; nothing changed");
+            }
         }
         UserCommand::ResetLink { name } => {
             known(&store, &name)?;

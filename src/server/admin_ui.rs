@@ -29,6 +29,8 @@ use crate::accounts::Role;
 use crate::store::document::FieldError;
 use crate::store::posts::StoredPost;
 
+mod two_factor;
+
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("admin_templates/base.html")),
     ("login.html", include_str!("admin_templates/login.html")),
@@ -54,6 +56,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("admin_templates/settings.html"),
     ),
     ("message.html", include_str!("admin_templates/message.html")),
+    (
+        "login_code.html",
+        include_str!("admin_templates/login_code.html"),
+    ),
 ];
 
 const CSS: &str = include_str!("admin_static/admin.css");
@@ -86,6 +92,10 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(upload_limit));
     Router::new()
         .route("/login", get(login_page).post(login_submit))
+        .route("/login/code", post(two_factor::code_submit))
+        .route("/profile/totp", post(two_factor::setup_submit))
+        .route("/profile/totp/confirm", post(two_factor::confirm_submit))
+        .route("/profile/totp/off", post(two_factor::off_submit))
         .route("/logout", post(logout))
         .route("/register", get(register_page).post(register_submit))
         .route("/reset", get(reset_page).post(reset_submit))
@@ -304,24 +314,34 @@ async fn login_submit(
         return Ok(login_again(&state, &csrf, &form, &err.message, err.status));
     }
     match auth::check_login(&state, ip, &form.username, &form.password).await? {
+        Ok(user) if user.totp => {
+            // The password was right; the session logs in after the code.
+            let csrf = session::begin_second_step(&session, &user).await?;
+            state.log(&format!(
+                "password accepted for {}; waiting for the code",
+                user.username
+            ));
+            Ok(two_factor::code_page(
+                &state,
+                &csrf,
+                form.next.as_deref(),
+                &form.resume,
+                None,
+                StatusCode::OK,
+            ))
+        }
         Ok(user) => {
             let csrf = establish(&session, &user).await?;
             state.log(&format!("login {}", user.username));
-            let resume = resume_fields(&form.resume);
-            if let Some(resume) = resume {
-                // A save met an expired session: show the editor again with
-                // the author's text, ready to save.
-                let current = CurrentUser {
-                    username: user.username.clone(),
-                    role: user.role,
-                    csrf: csrf.clone(),
-                    session: session.clone(),
-                };
-                return Ok(editor_with(&state, &current, &resume, Vec::new(), Some(
-                    "You are logged in again. Your text is below, not yet saved: check it and save.",
-                )).await);
-            }
-            Ok(Redirect::to(&safe_next(form.next.as_deref())).into_response())
+            Ok(after_login(
+                &state,
+                &session,
+                &user,
+                csrf,
+                form.next.as_deref(),
+                &form.resume,
+            )
+            .await)
         }
         Err(LoginFailure::Throttled(wait)) => {
             let message = format!("Too many failed logins. Try again in {wait} seconds.");
@@ -345,6 +365,38 @@ async fn login_submit(
             StatusCode::UNAUTHORIZED,
         )),
     }
+}
+
+/// Where a completed login goes: back to the editor with the unsaved text
+/// it carried, or to `next`.
+async fn after_login(
+    state: &AppState,
+    session: &Session,
+    user: &crate::accounts::UserInfo,
+    csrf: String,
+    next: Option<&str>,
+    resume: &HashMap<String, String>,
+) -> Response {
+    if let Some(resume) = resume_fields(resume) {
+        // A save met an expired session: show the editor again with the
+        // author's text, ready to save.
+        let current = CurrentUser {
+            username: user.username.clone(),
+            role: user.role,
+            csrf,
+            session: session.clone(),
+            needs_totp_setup: false,
+        };
+        return editor_with(
+            state,
+            &current,
+            &resume,
+            Vec::new(),
+            Some("You are logged in again. Your text is below, not yet saved: check it and save."),
+        )
+        .await;
+    }
+    Redirect::to(&safe_next(next)).into_response()
 }
 
 fn login_again(
@@ -1075,6 +1127,19 @@ async fn profile_with(
     notice: Option<&str>,
     edited: Option<&ProfileForm>,
 ) -> Result<Response, ApiError> {
+    let two_factor = two_factor::View::of(state, user).await?;
+    profile_full(state, user, errors, notice, edited, two_factor).await
+}
+
+/// The profile page with its two-factor section in a given state.
+async fn profile_full(
+    state: &AppState,
+    user: &CurrentUser,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+    edited: Option<&ProfileForm>,
+    two_factor: two_factor::View,
+) -> Result<Response, ApiError> {
     let mut profile = json!(users::own_profile(state, user).await?);
     if let Some(edited) = edited {
         profile["display_name"] = json!(edited.display_name);
@@ -1087,6 +1152,7 @@ async fn profile_with(
     };
     Ok(Page::new("profile.html", "Your profile")
         .with("profile", profile)
+        .with("two_factor", two_factor)
         .with("errors", field_map(&errors))
         .with("notice", notice)
         .status(status)

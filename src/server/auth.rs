@@ -109,6 +109,15 @@ pub async fn login(
     let user = check_login(&state, ip, &body.username, &body.password)
         .await?
         .map_err(login_error)?;
+    if user.totp {
+        // Nothing is usable until the code: the session is not logged in.
+        let csrf = super::session::begin_second_step(&session, &user).await?;
+        state.log(&format!(
+            "password accepted for {}; waiting for the code",
+            user.username
+        ));
+        return Ok(Json(json!({ "totp_required": true, "csrf_token": csrf })).into_response());
+    }
     let csrf = establish(&session, &user).await?;
     state.log(&format!("login {}", user.username));
     Ok(Json(json!({ "user": user_json(&state, &user), "csrf_token": csrf })).into_response())
@@ -125,6 +134,7 @@ pub fn user_json(state: &AppState, user: &UserInfo) -> serde_json::Value {
         "display_name": display_name,
         "disabled": user.disabled,
         "created": user.created,
+        "totp": user.totp,
     })
 }
 

@@ -200,6 +200,11 @@ impl From<AccountError> for ApiError {
             },
             AccountError::LastAdmin(_) => Self::new(StatusCode::CONFLICT, "last_admin", message),
             AccountError::InvalidToken => Self::bad_request("invalid_token", message),
+            AccountError::WrongCode => Self {
+                code: "wrong_code",
+                ..Self::invalid(vec![FieldError::new("code", message)])
+            },
+            AccountError::TotpAlreadyOn => Self::new(StatusCode::CONFLICT, "totp_on", message),
             AccountError::Io { .. } | AccountError::Corrupt { .. } => Self::internal(message),
         }
     }

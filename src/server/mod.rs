@@ -18,6 +18,7 @@ pub mod posts;
 pub mod preview;
 pub mod session;
 pub mod state;
+pub mod totp;
 pub mod users;
 pub mod watch;
 
@@ -63,6 +64,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(upload_limit));
     let api = Router::new()
         .route("/session", post(auth::login).delete(auth::logout))
+        .route("/session/totp", post(totp::login_step))
+        .route("/me/totp", post(totp::setup).delete(totp::disable))
+        .route("/me/totp/confirm", post(totp::confirm))
         .route("/register", post(auth::register))
         .route("/password-reset", post(auth::password_reset))
         .route("/me", get(users::me))
@@ -101,6 +105,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/", get(admin_ui::dashboard))
         .nest("/admin", admin_ui::routes(upload_limit))
         .fallback(preview::serve)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            totp_setup_gate,
+        ))
         .layer(middleware::from_fn(security_headers))
         .layer(sessions)
         .layer(middleware::from_fn(timeout))
@@ -156,6 +164,38 @@ async fn body_limits(State(upload_limit): State<usize>, request: Request, next: 
 }
 
 /// Ends requests that take longer than [`REQUEST_TIMEOUT`] with 503.
+/// With `[server] require_2fa_for_admins`, an admin logged in without
+/// two-factor login may only set it up (or log out): every other request
+/// is refused (API) or sent to the setup on the profile page (UI).
+async fn totp_setup_gate(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !state.config().server.require_2fa_for_admins
+        || session::open_before_totp_setup(request.method(), request.uri().path())
+    {
+        return next.run(request).await;
+    }
+    match session::current(&session, &state).await {
+        Ok(Some(user)) if user.needs_totp_setup => {
+            if request.uri().path().starts_with("/api") {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "totp_setup_required",
+                    "this site requires admins to use two-factor login: turn it on first (POST /api/v1/me/totp)",
+                )
+                .into_response()
+            } else {
+                axum::response::Redirect::to("/admin/profile#two-factor").into_response()
+            }
+        }
+        Ok(_) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
+}
+
 async fn timeout(request: Request, next: Next) -> Response {
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
         Ok(response) => response,

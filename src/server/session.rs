@@ -17,11 +17,34 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::accounts::{Role, UserInfo};
 
+/// Whether `path` (with `method`) is open to an admin who has yet to turn
+/// on two-factor login: setting it up, reading who they are, logging out.
+pub fn open_before_totp_setup(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    matches!(
+        (method, path),
+        (&Method::GET, "/api/v1/me" | "/admin/profile")
+            | (&Method::POST, "/api/v1/me/totp" | "/api/v1/me/totp/confirm")
+            | (&Method::DELETE, "/api/v1/session")
+            | (
+                &Method::POST,
+                "/admin/logout" | "/admin/profile/totp" | "/admin/profile/totp/confirm"
+            )
+    ) || path.starts_with("/admin/static/")
+}
+
 const USER: &str = "user";
 const EPOCH: &str = "epoch";
 const LOGIN_AT: &str = "login_at";
 const SEEN: &str = "seen";
 const CSRF: &str = "csrf";
+const PENDING_USER: &str = "pending_user";
+const PENDING_EPOCH: &str = "pending_epoch";
+const PENDING_AT: &str = "pending_at";
+const TOTP_SETUP: &str = "totp_setup";
+
+/// Seconds a password-checked login waits for its second step.
+pub const SECOND_STEP_SECS: i64 = 300;
 
 /// The name on the request log line, filled in once a user is known.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +77,9 @@ pub struct CurrentUser {
     pub csrf: String,
     /// The session, for logout.
     pub session: Session,
+    /// An admin who must turn on two-factor login before anything else
+    /// (`[server] require_2fa_for_admins`).
+    pub needs_totp_setup: bool,
 }
 
 impl CurrentUser {
@@ -101,7 +127,10 @@ impl OptionalFromRequestParts<AppState> for CurrentUser {
 }
 
 /// The valid user of `session`, if any; ends sessions that are no longer valid.
-async fn current(session: &Session, state: &AppState) -> Result<Option<CurrentUser>, ApiError> {
+pub(super) async fn current(
+    session: &Session,
+    state: &AppState,
+) -> Result<Option<CurrentUser>, ApiError> {
     let Some(username) = session.get::<String>(USER).await? else {
         return Ok(None);
     };
@@ -140,11 +169,14 @@ async fn current(session: &Session, state: &AppState) -> Result<Option<CurrentUs
         // Counts as activity: the store's idle expiry restarts too.
         session.insert(SEEN, now).await?;
     }
+    let needs_totp_setup =
+        config.server.require_2fa_for_admins && user.role == Role::Admin && !user.totp;
     Ok(Some(CurrentUser {
         username: user.username,
         role: user.role,
         csrf,
         session: session.clone(),
+        needs_totp_setup,
     }))
 }
 
@@ -184,6 +216,68 @@ pub async fn establish(session: &Session, user: &UserInfo) -> Result<String, Api
     Ok(csrf)
 }
 
+/// Starts a login that waits for its second step: the password was right,
+/// but the session is not logged in (no handler sees a user) until
+/// [`second_step_user`] and [`establish`]. A new id and CSRF token, as at
+/// login; returns the token.
+pub async fn begin_second_step(session: &Session, user: &UserInfo) -> Result<String, ApiError> {
+    session.cycle_id().await?;
+    session.clear().await;
+    let csrf = crate::accounts::random_token();
+    session.insert(PENDING_USER, &user.username).await?;
+    session.insert(PENDING_EPOCH, user.epoch).await?;
+    session.insert(PENDING_AT, Utc::now().timestamp()).await?;
+    session.insert(CSRF, &csrf).await?;
+    Ok(csrf)
+}
+
+/// The user whose login waits for its second step on `session`: still
+/// enabled, unchanged and with TOTP on, within [`SECOND_STEP_SECS`] of the
+/// password. Anything else ends the pending login.
+pub async fn second_step_user(
+    session: &Session,
+    state: &AppState,
+) -> Result<Option<UserInfo>, ApiError> {
+    let Some(username) = session.get::<String>(PENDING_USER).await? else {
+        return Ok(None);
+    };
+    let epoch = session.get::<u64>(PENDING_EPOCH).await?.unwrap_or(u64::MAX);
+    let at = session.get::<i64>(PENDING_AT).await?.unwrap_or(0);
+    let lookup = {
+        let state = state.clone();
+        super::error::blocking(move || state.accounts().get(&username)).await?
+    };
+    let fresh = Utc::now().timestamp() - at < SECOND_STEP_SECS;
+    match lookup? {
+        Some(user) if fresh && user.epoch == epoch && !user.disabled && user.totp => Ok(Some(user)),
+        _ => {
+            forget_second_step(session).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Ends a pending second step (expired, or the user changed).
+async fn forget_second_step(session: &Session) -> Result<(), ApiError> {
+    session.remove_value(PENDING_USER).await?;
+    session.remove_value(PENDING_EPOCH).await?;
+    session.remove_value(PENDING_AT).await?;
+    Ok(())
+}
+
+/// Remembers the secret being set up by the logged-in user until they
+/// confirm it with a code (the credentials file only ever holds confirmed
+/// secrets).
+pub async fn remember_totp_setup(session: &Session, secret: &str) -> Result<(), ApiError> {
+    session.insert(TOTP_SETUP, secret).await?;
+    Ok(())
+}
+
+/// The secret being set up on this session, if any.
+pub async fn totp_setup(session: &Session) -> Result<Option<String>, ApiError> {
+    Ok(session.get::<String>(TOTP_SETUP).await?)
+}
+
 /// The CSRF token of a session, logged in or not; creates one for
 /// anonymous sessions (the login and registration forms need it).
 pub async fn csrf_token(session: &Session) -> Result<String, ApiError> {
@@ -212,6 +306,7 @@ mod tests {
             disabled: false,
             created: String::new(),
             epoch: 3,
+            totp: false,
         };
         let facts = SessionFacts {
             epoch: 3,

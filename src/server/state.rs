@@ -28,6 +28,7 @@ struct Inner {
     posts: PostStore,
     media: MediaStore,
     throttle: Throttle,
+    totp_throttle: Throttle,
     hashing: tokio::sync::Semaphore,
     decoding: tokio::sync::Semaphore,
     preview: Preview,
@@ -47,6 +48,9 @@ impl AppState {
         bind: SocketAddr,
     ) -> Self {
         let throttle = Throttle::new(config.server.login_attempts, config.server.login_window);
+        // Codes get their own count: a right password must not wipe the
+        // record of wrong codes.
+        let totp_throttle = Throttle::new(config.server.login_attempts, config.server.login_window);
         accounts.set_site_title(&config.title);
         Self {
             inner: Arc::new(Inner {
@@ -55,6 +59,7 @@ impl AppState {
                 config: RwLock::new(Arc::new(config)),
                 accounts,
                 throttle,
+                totp_throttle,
                 hashing: tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
                 ),
@@ -101,6 +106,12 @@ impl AppState {
     /// Login throttle.
     pub fn throttle(&self) -> &Throttle {
         &self.inner.throttle
+    }
+
+    /// Throttle of second login steps and TOTP confirmations, with the
+    /// password throttle's limits.
+    pub fn totp_throttle(&self) -> &Throttle {
+        &self.inner.totp_throttle
     }
 
     /// Runs password hashing off the runtime, at most one per core at a

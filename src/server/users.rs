@@ -32,9 +32,16 @@ fn require_admin(state: &AppState, user: &CurrentUser) -> Result<(), ApiError> {
 /// `GET /api/v1/me`.
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
     let profile = own_profile(&state, &user).await?;
+    let st = state.clone();
+    let name = user.username.clone();
+    let totp = blocking(move || st.accounts().get(&name))
+        .await??
+        .is_some_and(|u| u.totp);
     Ok(Json(json!({
         "username": user.username,
         "role": user.role,
+        "totp": totp,
+        "totp_setup_required": user.needs_totp_setup,
         "display_name": profile.display_name,
         "bio": profile.bio,
         "avatar": profile.avatar,
@@ -121,14 +128,39 @@ pub async fn change_password(
     ip: std::net::IpAddr,
     request: PasswordRequest,
 ) -> Result<(), ApiError> {
-    // The current password is a login in disguise: throttle it the same way.
+    verify_current_password(state, user, ip, request.current_password).await?;
+    let name = user.username.clone();
+    let info = state
+        .password_work(move |accounts| {
+            accounts.change(
+                &name,
+                &UserChange {
+                    password: Some(request.new_password),
+                    ..UserChange::default()
+                },
+            )
+        })
+        .await??;
+    establish(&user.session, &info).await?;
+    state.log(&format!("{} changed their password", user.username));
+    Ok(())
+}
+
+/// Checks the logged-in user's password before a sensitive change (a new
+/// password, two-factor login off), throttled like a login: it is one in
+/// disguise.
+pub async fn verify_current_password(
+    state: &AppState,
+    user: &CurrentUser,
+    ip: std::net::IpAddr,
+    current: String,
+) -> Result<(), ApiError> {
     if let Some(wait) = state.throttle().begin(&user.username, ip) {
         return Err(super::auth::login_error(
             super::auth::LoginFailure::Throttled(wait),
         ));
     }
     let name = user.username.clone();
-    let current = request.current_password;
     let verified = state
         .password_work(move |accounts| accounts.authenticate(&name, &current))
         .await??;
@@ -145,20 +177,6 @@ pub async fn change_password(
         ]));
     }
     state.throttle().succeed(&user.username, ip);
-    let name = user.username.clone();
-    let info = state
-        .password_work(move |accounts| {
-            accounts.change(
-                &name,
-                &UserChange {
-                    password: Some(request.new_password),
-                    ..UserChange::default()
-                },
-            )
-        })
-        .await??;
-    establish(&user.session, &info).await?;
-    state.log(&format!("{} changed their password", user.username));
     Ok(())
 }
 

@@ -1,0 +1,309 @@
+//! The HTML side of two-factor login: the code step after the password,
+//! and the profile page's section to turn TOTP on (QR code, secret,
+//! confirmation, recovery codes) and off. Plain forms; no JavaScript needed.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::{Page, after_login, check_form_csrf, error_fields, profile_full, safe_next, to_login};
+use crate::server::error::{ApiError, blocking};
+use crate::server::extract::ClientIp;
+use crate::server::session::{self, CurrentUser};
+use crate::server::state::AppState;
+use crate::server::totp::{self, StepFailure};
+use crate::store::document::FieldError;
+
+/// What the profile page's two-factor section shows.
+#[derive(Debug, Default, Serialize)]
+pub(super) struct View {
+    /// TOTP is on.
+    on: bool,
+    /// Unused recovery codes.
+    recovery_left: usize,
+    /// The site requires it of this user, who has not turned it on.
+    required: bool,
+    /// Admins cannot turn it off on this site.
+    locked_on: bool,
+    /// A setup in progress: the secret and the QR code.
+    setup: Option<Setup>,
+    /// Recovery codes just made, shown this once.
+    recovery_codes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Setup {
+    secret: String,
+    /// The secret in groups of four, for typing.
+    grouped: String,
+    uri: String,
+    qr_svg: String,
+}
+
+impl View {
+    /// The section as the user's account stands, with a setup in progress
+    /// on this session shown again.
+    pub(super) async fn of(state: &AppState, user: &CurrentUser) -> Result<Self, ApiError> {
+        let st = state.clone();
+        let name = user.username.clone();
+        let (info, left) = blocking(move || -> Result<_, ApiError> {
+            let info = st.accounts().get(&name)?;
+            Ok((info, st.accounts().recovery_left(&name)?))
+        })
+        .await??;
+        let on = info.is_some_and(|i| i.totp);
+        let setup = if on {
+            None
+        } else {
+            totp::pending_setup(state, user).await?.map(Setup::from)
+        };
+        Ok(Self {
+            on,
+            recovery_left: left,
+            required: user.needs_totp_setup,
+            locked_on: on && user.is_admin() && state.config().server.require_2fa_for_admins,
+            setup,
+            recovery_codes: None,
+        })
+    }
+}
+
+impl From<crate::accounts::totp::Enrollment> for Setup {
+    fn from(enrollment: crate::accounts::totp::Enrollment) -> Self {
+        let grouped = enrollment
+            .secret
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Self {
+            secret: enrollment.secret,
+            grouped,
+            uri: enrollment.uri,
+            qr_svg: enrollment.qr_svg,
+        }
+    }
+}
+
+/// The code step of a login, with `error` after a failed attempt.
+pub(super) fn code_page(
+    state: &AppState,
+    csrf: &str,
+    next: Option<&str>,
+    resume: &HashMap<String, String>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    Page::new("login_code.html", "Log in: code")
+        .with("next", safe_next(next))
+        .with("resume", resume)
+        .with("error", error)
+        .status(status)
+        .render(state, None, csrf)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CodeForm {
+    code: String,
+    csrf_token: Option<String>,
+    next: Option<String>,
+    #[serde(flatten)]
+    resume: HashMap<String, String>,
+}
+
+/// `POST /admin/login/code`: the second step of a form login.
+pub(super) async fn code_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, ApiError> {
+    let csrf = session::csrf_token(&session).await?;
+    let again = |message: &str, status| {
+        code_page(
+            &state,
+            &csrf,
+            form.next.as_deref(),
+            &form.resume,
+            Some(message),
+            status,
+        )
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return Ok(again(&err.message, err.status));
+    }
+    match totp::second_step(&state, ip, &session, &form.code).await? {
+        Ok(done) => Ok(after_login(
+            &state,
+            &session,
+            &done.user,
+            done.csrf,
+            form.next.as_deref(),
+            &form.resume,
+        )
+        .await),
+        Err(StepFailure::NoPendingLogin) => {
+            let login = Page::new("login.html", "Log in")
+                .with(
+                    "error",
+                    "Your login waited too long for the code. Log in again.",
+                )
+                .with("next", safe_next(form.next.as_deref()))
+                .with("resume", &form.resume)
+                .status(StatusCode::UNAUTHORIZED)
+                .render(&state, None, &csrf);
+            Ok(login)
+        }
+        Err(StepFailure::Throttled(wait)) => {
+            let mut response = again(
+                &format!("Too many wrong codes. Try again in {wait} seconds."),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(value) = wait.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
+        Err(StepFailure::WrongCode) => Ok(again(
+            "The code is wrong or was already used. Type the code your app shows now, or one of your recovery codes.",
+            StatusCode::UNAUTHORIZED,
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CsrfOnly {
+    csrf_token: Option<String>,
+}
+
+/// `POST /admin/profile/totp`: starts a setup and shows its QR code.
+pub(super) async fn setup_submit(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/profile"));
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return refused(&state, &user, &err).await;
+    }
+    match totp::start_setup(&state, &user).await {
+        Ok(_) => {
+            let view = View::of(&state, &user).await?;
+            profile_full(&state, &user, Vec::new(), None, None, view).await
+        }
+        Err(err) if err.status.is_client_error() => refused(&state, &user, &err).await,
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ConfirmForm {
+    code: String,
+    csrf_token: Option<String>,
+}
+
+/// `POST /admin/profile/totp/confirm`: turns TOTP on and shows the
+/// recovery codes once.
+pub(super) async fn confirm_submit(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/profile"));
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return refused(&state, &user, &err).await;
+    }
+    let done = totp::confirm_setup(&state, &user, ip, &form.code).await;
+    let (csrf, codes) = match done {
+        Ok((codes, csrf)) => (Ok(csrf), Some(codes)),
+        Err(err) => (Err(err), None),
+    };
+    let notice = "Two-factor login is on. Your other sessions have ended.";
+    after_change(&state, user, csrf, codes, notice, "code").await
+}
+
+/// The profile page after turning TOTP on or off: renewed with the new
+/// CSRF token, `notice` and any new recovery codes; or the refusal shown
+/// at `field` (a server failure stays an error).
+async fn after_change(
+    state: &AppState,
+    user: CurrentUser,
+    csrf: Result<String, ApiError>,
+    recovery_codes: Option<Vec<String>>,
+    notice: &str,
+    field: &str,
+) -> Result<Response, ApiError> {
+    match csrf {
+        Ok(csrf) => {
+            let renewed = CurrentUser {
+                csrf,
+                needs_totp_setup: false,
+                ..user
+            };
+            let mut view = View::of(state, &renewed).await?;
+            view.recovery_codes = recovery_codes;
+            profile_full(state, &renewed, Vec::new(), Some(notice), None, view).await
+        }
+        Err(err) if err.status.is_client_error() => {
+            let mut fields = error_fields(&err);
+            for error in &mut fields {
+                if matches!(error.field.as_str(), "form" | "current_password" | "code") {
+                    error.field = field.into();
+                }
+            }
+            let view = View::of(state, &user).await?;
+            profile_full(state, &user, fields, None, None, view).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct OffForm {
+    current_password: String,
+    csrf_token: Option<String>,
+}
+
+/// `POST /admin/profile/totp/off`: turns TOTP off after the password.
+pub(super) async fn off_submit(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    Form(form): Form<OffForm>,
+) -> Result<Response, ApiError> {
+    let Some(user) = user else {
+        return Ok(to_login("/admin/profile"));
+    };
+    if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
+        return refused(&state, &user, &err).await;
+    }
+    let csrf = totp::turn_off(&state, &user, ip, form.current_password).await;
+    let notice = "Two-factor login is off. Your other sessions have ended.";
+    after_change(&state, user, csrf, None, notice, "totp_password").await
+}
+
+/// The profile page again with `err` at the top.
+async fn refused(
+    state: &AppState,
+    user: &CurrentUser,
+    err: &ApiError,
+) -> Result<Response, ApiError> {
+    let view = View::of(state, user).await?;
+    let fields = vec![FieldError::new("form", err.message.clone())];
+    let mut response = profile_full(state, user, fields, None, None, view).await?;
+    *response.status_mut() = err.status;
+    Ok(response)
+}
