@@ -304,7 +304,17 @@ fn admins_can_be_required_to_turn_on_two_factor() {
     server.login("bob").get("/api/v1/posts").assert_status(200);
 
     turn_on(&mut ada);
-    ada.get("/api/v1/users").assert_status(200);
+    let users = ada.get("/api/v1/users");
+    users.assert_status(200);
+    let ada_row = users.json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "ada")
+        .unwrap()
+        .clone();
+    assert_eq!(ada_row["totp"], true);
+    assert!(ada.get("/admin/users").text.contains(">Two-factor</span>"));
     assert_eq!(ada.get("/api/v1/me").json["totp_setup_required"], false);
     let off = ada.send(
         "DELETE",
