@@ -610,32 +610,45 @@ impl AccountStore {
     ) -> Result<Option<SecondFactor>, AccountError> {
         let now = u64::try_from(now).unwrap_or(0);
         let recovery = totp::looks_like_recovery(code).then(|| totp::hash_recovery(code));
+        // Decide on the cached copy first: a wrong code writes nothing.
+        let mut copy = self.lock()?.credentials.clone();
+        if Self::pass_second_factor(&mut copy, username, code, recovery.as_deref(), now).is_none() {
+            return Ok(None);
+        }
+        // Then again under the file lock, where it counts (two requests
+        // with one code: only one gets in).
         self.update(|creds| {
-            let Some(record) = creds.users.get_mut(username).filter(|r| !r.disabled) else {
-                return Ok(None);
-            };
-            let Some(factor) = record.totp.as_mut() else {
-                return Ok(None);
-            };
-            if let Some(hash) = &recovery {
-                let Some(index) = factor
-                    .recovery
-                    .iter()
-                    .position(|stored| constant_time_eq(stored, hash))
-                else {
-                    return Ok(None);
-                };
-                factor.recovery.remove(index);
-                return Ok(Some(SecondFactor::Recovery(factor.recovery.len())));
-            }
-            match totp::accept_code(&factor.secret, code, now, factor.last_step) {
-                Some(step) => {
-                    factor.last_step = step;
-                    Ok(Some(SecondFactor::Code))
-                }
-                None => Ok(None),
-            }
+            Ok(Self::pass_second_factor(
+                creds,
+                username,
+                code,
+                recovery.as_deref(),
+                now,
+            ))
         })
+    }
+
+    /// Checks and uses up a second factor in `creds`.
+    fn pass_second_factor(
+        creds: &mut Credentials,
+        username: &str,
+        code: &str,
+        recovery: Option<&str>,
+        now: u64,
+    ) -> Option<SecondFactor> {
+        let record = creds.users.get_mut(username).filter(|r| !r.disabled)?;
+        let factor = record.totp.as_mut()?;
+        if let Some(hash) = recovery {
+            let index = factor
+                .recovery
+                .iter()
+                .position(|stored| constant_time_eq(stored, hash))?;
+            factor.recovery.remove(index);
+            return Some(SecondFactor::Recovery(factor.recovery.len()));
+        }
+        let step = totp::accept_code(&factor.secret, code, now, factor.last_step)?;
+        factor.last_step = step;
+        Some(SecondFactor::Code)
     }
 
     /// Unused recovery codes of `username` (0 without TOTP).
@@ -725,6 +738,54 @@ mod tests {
         ] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn second_factor_codes_work_once_and_wrong_ones_write_nothing() {
+        let (_dir, store) = store();
+        let ada = Username::parse("ada").unwrap();
+        store
+            .add(&ada, Role::Admin, "orbit plumage gravel")
+            .unwrap();
+        let secret = totp::Enrollment::new("ada", "Site").secret;
+        let now = 1_800_000_000i64;
+        let at = |steps: i64| totp::code_at(&secret, (now + steps * 30) as u64).unwrap();
+        assert!(matches!(
+            store.enable_totp("ada", &secret, "000000", now),
+            Err(AccountError::WrongCode)
+        ));
+        let codes = store.enable_totp("ada", &secret, &at(0), now).unwrap();
+        assert!(store.get("ada").unwrap().unwrap().totp);
+        let before = std::fs::read(store.path()).unwrap();
+        assert_eq!(store.second_factor("ada", "123456", now).unwrap(), None);
+        assert_eq!(
+            store.second_factor("ada", "aaaaa-aaaaa", now).unwrap(),
+            None
+        );
+        assert_eq!(
+            store.second_factor("ada", &at(0), now).unwrap(),
+            None,
+            "used at setup"
+        );
+        assert_eq!(
+            std::fs::read(store.path()).unwrap(),
+            before,
+            "nothing written"
+        );
+        assert_eq!(
+            store.second_factor("ada", &at(1), now).unwrap(),
+            Some(SecondFactor::Code)
+        );
+        assert_eq!(store.second_factor("ada", &at(1), now).unwrap(), None);
+        assert_eq!(
+            store.second_factor("ada", &codes[9], now).unwrap(),
+            Some(SecondFactor::Recovery(9))
+        );
+        assert_eq!(store.second_factor("ada", &codes[9], now).unwrap(), None);
+        assert_eq!(store.second_factor("nobody", &at(1), now).unwrap(), None);
+        assert!(store.disable_totp("ada").unwrap());
+        assert!(!store.disable_totp("ada").unwrap());
+        assert_eq!(store.second_factor("ada", &at(1), now).unwrap(), None);
     }
 
     #[test]
