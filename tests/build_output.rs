@@ -327,3 +327,41 @@ fn long_listings_show_a_window_of_page_links() {
     );
     assert_eq!(main.matches("pagination-gap").count(), 2);
 }
+
+#[test]
+fn slugs_with_dots_and_underscores_and_handles_with_hyphens_build() {
+    // Both found on a real Jekyll blog: an explicit slug with a version
+    // number in it, and a GitHub handle ending in a hyphen.
+    let site = Site::fixture("basic");
+    site.write(
+        "content/authors/mattr-.md",
+        "---\ntitle: Matt R\n---\n\nWrites release notes.\n",
+    );
+    site.write(
+        "content/posts/sass.md",
+        "---\ntitle: Jekyll Sass Converter 3.0 Released\ndate: 2024-03-01\nslug: jekyll-sass-converter-3.0-released\nauthor: mattr-\n---\n\nNotes.\n",
+    );
+    site.write(
+        "content/posts/under.md",
+        "---\ntitle: Under\ndate: 2024-03-02\nslug: snake_case_post\n---\n\nText.\n",
+    );
+    site.build();
+    let post = site.read("public/posts/jekyll-sass-converter-3.0-released/index.html");
+    assert!(post.contains("Jekyll Sass Converter 3.0 Released"));
+    assert!(
+        post.contains("/authors/mattr-/"),
+        "the byline links the author"
+    );
+    assert!(site.exists("public/authors/mattr-/index.html"));
+    assert!(site.exists("public/posts/snake_case_post/index.html"));
+    // Still refused: a hidden slug.
+    crate::support::assert_build_fails(
+        |site| {
+            site.write(
+                "content/posts/bad.md",
+                "---\ntitle: Bad\ndate: 2024-03-03\nslug: .hidden\n---\n\nx\n",
+            );
+        },
+        "content/posts/bad.md:4:1: error: field `slug`: `.hidden` is not a valid slug\n  hint: use lowercase letters, digits, hyphens, underscores and dots, such as `my-first-post` or `release-3.0`\nerror: build failed with 1 error(s); the output folder was not changed\n",
+    );
+}

@@ -282,3 +282,41 @@ fn user_commands_manage_accounts_in_a_private_file() {
         "removing keeps the profile"
     );
 }
+
+#[test]
+fn a_handle_ending_in_a_hyphen_is_a_username() {
+    let site = crate::support::Site::fixture("basic");
+    let run = crate::support::run_quire_with_stdin(
+        site.root(),
+        &[
+            "user",
+            "add",
+            "mattr-",
+            "--role",
+            "author",
+            "--password-stdin",
+        ],
+        "orbit plumage gravel wisdom\n",
+    );
+    run.assert_code(0);
+    let list = site.quire(&["user", "list"]);
+    assert!(list.stdout.contains("mattr-"), "{}", list.stdout);
+    let refused = crate::support::run_quire_with_stdin(
+        site.root(),
+        &[
+            "user",
+            "add",
+            "2fast",
+            "--role",
+            "author",
+            "--password-stdin",
+        ],
+        "orbit plumage gravel wisdom\n",
+    );
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("is not a valid username"),
+        "{}",
+        refused.stderr
+    );
+}

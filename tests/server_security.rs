@@ -316,7 +316,7 @@ fn hostile_slugs_and_media_paths_are_refused() {
     ada.get("/api/v1/posts/%2e%2e").assert_error(
         400,
         "invalid_slug",
-        "`..` is not a valid post slug: use lowercase letters, digits and single hyphens",
+        "`..` is not a valid post slug: use lowercase letters, digits, hyphens, underscores and dots",
     );
     for slug in ["../escape", "a/b", "/abs", "nul\u{0}x"] {
         ada.post_json(

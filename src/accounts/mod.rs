@@ -63,10 +63,7 @@ pub struct Username(String);
 impl Username {
     /// Accepts `text` if it is a valid username.
     pub fn parse(text: &str) -> Result<Self, AccountError> {
-        let valid = text.len() <= 32
-            && crate::build::page::Slug::parse(text).is_some()
-            && text.starts_with(|c: char| c.is_ascii_lowercase());
-        if valid {
+        if crate::build::page::Slug::parse_handle(text).is_some() {
             Ok(Self(text.to_string()))
         } else {
             Err(AccountError::InvalidUsername(text.to_string()))
@@ -90,7 +87,7 @@ impl fmt::Display for Username {
 pub enum AccountError {
     /// Not a valid username.
     #[error(
-        "`{0}` is not a valid username: use 1 to 32 lowercase letters, digits and hyphens, starting with a letter"
+        "`{0}` is not a valid username: use 1 to 32 lowercase letters, digits and hyphens, starting with a letter (after any hyphens)"
     )]
     InvalidUsername(String),
     /// Not `author` or `admin`.
@@ -726,12 +723,14 @@ mod tests {
     fn usernames() {
         assert!(Username::parse("ada").is_ok());
         assert!(Username::parse("ada-2").is_ok());
+        assert!(Username::parse("mattr-").is_ok(), "a real GitHub handle");
         for bad in [
             "",
             "Ada",
             "../x",
             "a/b",
-            "-a",
+            "-2a",
+            "-",
             "2ada",
             "a\0",
             &"a".repeat(33),

@@ -7,7 +7,9 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::build::parse::markdown::{LinkRef, TocEntry};
 
-/// A URL-safe name: lowercase ASCII letters, digits and single hyphens.
+/// A URL-safe name: lowercase ASCII letters, digits, `-`, `_` and `.`, as
+/// real sites use in a path segment (`jekyll-sass-converter-3.0-released`,
+/// `my_post`), never `.`/`..` or hidden (a leading `.`), never a `/`.
 ///
 /// Built only through [`Slug::parse`] or [`Slug::from_title`], so a value of
 /// this type can be joined to a directory without escaping it.
@@ -19,12 +21,26 @@ impl Slug {
     pub fn parse(text: &str) -> Option<Self> {
         let valid = !text.is_empty()
             && text.len() <= 200
-            && !text.starts_with('-')
-            && !text.ends_with('-')
-            && !text.contains("--")
+            && !text.starts_with('.')
+            && text.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+            });
+        valid.then(|| Self(text.to_string()))
+    }
+
+    /// Accepts `text` as an author handle: 1 to 32 lowercase letters,
+    /// digits and hyphens whose first letter-or-digit is a letter. Real
+    /// handles may start or end with a hyphen (`mattr-`); the username of
+    /// an account follows the same rule.
+    pub fn parse_handle(text: &str) -> Option<Self> {
+        let valid = text.len() <= 32
             && text
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && text
+                .bytes()
+                .find(|b| *b != b'-')
+                .is_some_and(|b| b.is_ascii_lowercase());
         valid.then(|| Self(text.to_string()))
     }
 
@@ -143,9 +159,35 @@ mod tests {
 
     #[test]
     fn slug_parse_accepts_only_clean_slugs() {
-        assert!(Slug::parse("hello-world-2").is_some());
-        for bad in ["", "Hello", "a--b", "-a", "a-", "../x", "a/b", "a b", "é"] {
+        for good in [
+            "hello-world-2",
+            "jekyll-sass-converter-3.0-released",
+            "my_post",
+            "a--b",
+            "-a",
+            "a-",
+        ] {
+            assert!(Slug::parse(good).is_some(), "{good}");
+        }
+        for bad in [
+            "", ".", "..", ".hidden", "Hello", "../x", "a/b", "a\\b", "a b", "é", "a\0",
+        ] {
             assert!(Slug::parse(bad).is_none(), "{bad}");
+        }
+        for good in ["ada", "ada-2", "mattr-", "-mattr", "a"] {
+            assert!(Slug::parse_handle(good).is_some(), "{good}");
+        }
+        for bad in [
+            "",
+            "-",
+            "2ada",
+            "-2ada",
+            "Ada",
+            "a_b",
+            "a.b",
+            &"a".repeat(33),
+        ] {
+            assert!(Slug::parse_handle(bad).is_none(), "{bad}");
         }
     }
 

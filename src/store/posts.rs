@@ -155,7 +155,9 @@ pub struct PostInput {
 #[derive(Debug, thiserror::Error)]
 pub enum PostError {
     /// Not a slug.
-    #[error("`{0}` is not a valid post slug: use lowercase letters, digits and single hyphens")]
+    #[error(
+        "`{0}` is not a valid post slug: use lowercase letters, digits, hyphens, underscores and dots"
+    )]
     InvalidSlug(String),
     /// No such post.
     #[error("there is no post `{0}`")]

@@ -407,7 +407,7 @@ impl Fields<'_> {
             self.fail(
                 key,
                 format!("`{text}` is not a valid slug"),
-                "use lowercase letters, digits and single hyphens, such as `my-first-post`",
+                "use lowercase letters, digits, hyphens, underscores and dots, such as `my-first-post` or `release-3.0`",
             );
             return None;
         }

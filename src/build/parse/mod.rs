@@ -256,9 +256,9 @@ fn slug_for(path: &Path, kind: PageKind, fm: &FrontMatter) -> Result<Slug, Diagn
         .map(|s| s.to_string_lossy())
         .unwrap_or_default();
     if kind == PageKind::Author {
-        return Slug::parse(&stem).ok_or_else(|| {
+        return Slug::parse_handle(&stem).ok_or_else(|| {
             Diagnostic::error(path, format!("`{stem}` is not a valid username"))
-                .hint("name profile files after the username: lowercase letters, digits and hyphens, such as `ada.md`")
+                .hint("name profile files after the username: up to 32 lowercase letters, digits and hyphens, starting with a letter after any hyphens, such as `ada.md`")
         });
     }
     if let Some(slug) = &fm.slug {
