@@ -229,6 +229,24 @@ fn broken_internal_link_warns_in_build_and_fails_check() {
 }
 
 #[test]
+fn email_autolinks_are_mailto_links_not_broken_pages() {
+    let site = Site::fixture("basic");
+    site.write(
+        "content/posts/contact.md",
+        "---\ntitle: Contact\ndate: 2024-01-02\n---\n\nWrite to <someone@example.com>.\n",
+    );
+    let check = site.quire(&["check"]);
+    check.assert_code(0);
+    assert_eq!(check.stderr, "", "no link warning");
+    site.build();
+    let html = site.read("public/posts/contact/index.html");
+    assert!(
+        html.contains(r#"<a href="mailto:someone@example.com">someone@example.com</a>"#),
+        "{html}"
+    );
+}
+
+#[test]
 fn output_folder_that_holds_the_site_is_refused() {
     let site = Site::fixture("basic");
     let run = site.quire(&["build", "--out", "."]);

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use serde::Serialize;
 
 use crate::build::images::{Crop, MediaIndex, PictureOptions, image_html};
@@ -122,6 +124,7 @@ pub fn render(
         heading_ids: HashMap::new(),
         flat_toc: Vec::new(),
         footnote_numbers: HashMap::new(),
+        footnote_citations: HashMap::new(),
         footnotes: Vec::new(),
         more_at: None,
         first_paragraph: None,
@@ -156,6 +159,9 @@ struct Renderer<'a, 'o> {
     heading_ids: HashMap<String, usize>,
     flat_toc: Vec<(u8, String, String)>,
     footnote_numbers: HashMap<String, usize>,
+    /// How often each footnote number was cited: each citation gets its
+    /// own anchor and back-link.
+    footnote_citations: HashMap<usize, usize>,
     footnotes: Vec<(String, Vec<Event<'a>>)>,
     more_at: Option<usize>,
     first_paragraph: Option<(usize, usize)>,
@@ -185,6 +191,15 @@ impl<'a> Renderer<'a, '_> {
                 title,
                 id,
             }) => {
+                // `<someone@example.com>` carries the bare address: make the
+                // mailto: explicit, so link checks and the scheme filter see
+                // what the page will link to.
+                let (link_type, dest_url) = match link_type {
+                    LinkType::Email => {
+                        (LinkType::Inline, CowStr::from(format!("mailto:{dest_url}")))
+                    }
+                    other => (other, dest_url),
+                };
                 let dest_url = self.checked_url(dest_url, offset, LinkKind::Link);
                 self.out.push(Event::Start(Tag::Link {
                     link_type,
@@ -459,12 +474,10 @@ impl<'a> Renderer<'a, '_> {
     }
 
     fn footnote_reference(&mut self, label: &str) {
-        let (number, first) = self.footnote_number(label);
-        let id = if first {
-            format!(" id=\"fnref-{number}\"")
-        } else {
-            String::new()
-        };
+        let (number, _) = self.footnote_number(label);
+        let citation = self.footnote_citations.entry(number).or_insert(0);
+        *citation += 1;
+        let id = format!(" id=\"{}\"", citation_anchor(number, *citation));
         let html = format!(
             "<sup class=\"footnote-reference\"{id}><a href=\"#fn-{number}\">{number}</a></sup>"
         );
@@ -543,13 +556,27 @@ impl<'a> Renderer<'a, '_> {
             let mut inner = String::new();
             pulldown_cmark::html::push_html(&mut inner, events.into_iter());
             let _ = write!(html, "<li id=\"fn-{number}\">");
-            let backref = if referenced {
-                format!(
-                    " <a class=\"footnote-backref\" href=\"#fnref-{number}\" aria-label=\"Back to reference {number}\">↩</a>"
-                )
+            let citations = if referenced {
+                self.footnote_citations.get(&number).copied().unwrap_or(1)
             } else {
-                String::new()
+                0
             };
+            let mut backref = String::new();
+            for citation in 1..=citations {
+                let (mark, label) = if citation == 1 {
+                    ("↩".to_string(), format!("Back to reference {number}"))
+                } else {
+                    (
+                        format!("↩<sup>{citation}</sup>"),
+                        format!("Back to reference {number}, citation {citation}"),
+                    )
+                };
+                let _ = write!(
+                    backref,
+                    " <a class=\"footnote-backref\" href=\"#{}\" aria-label=\"{label}\">{mark}</a>",
+                    citation_anchor(number, citation)
+                );
+            }
             match inner.trim_end().strip_suffix("</p>") {
                 Some(body) => {
                     html.push_str(body);
@@ -564,6 +591,16 @@ impl<'a> Renderer<'a, '_> {
             html.push_str("</li>\n");
         }
         html.push_str("</ol>\n</section>\n");
+    }
+}
+
+/// The id of the `citation`-th reference to footnote `number`: the first
+/// keeps the plain `fnref-N` that links made before still reach.
+fn citation_anchor(number: usize, citation: usize) -> String {
+    if citation == 1 {
+        format!("fnref-{number}")
+    } else {
+        format!("fnref-{number}-{citation}")
     }
 }
 
@@ -796,6 +833,24 @@ mod tests {
             "{}",
             r.html
         );
+    }
+
+    #[test]
+    fn a_footnote_cited_twice_links_back_to_each_citation() {
+        let r = md("One[^a], two[^a], other[^b].\n\n[^a]: Shared.\n[^b]: Single.\n");
+        assert!(
+            r.html
+                .contains("<sup class=\"footnote-reference\" id=\"fnref-1\">")
+        );
+        assert!(
+            r.html.contains(
+                "<sup class=\"footnote-reference\" id=\"fnref-1-2\"><a href=\"#fn-1\">1</a></sup>"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("href=\"#fnref-1\" aria-label=\"Back to reference 1\">↩</a> <a class=\"footnote-backref\" href=\"#fnref-1-2\" aria-label=\"Back to reference 1, citation 2\">↩<sup>2</sup></a></p>"), "{}", r.html);
+        assert_eq!(r.html.matches("href=\"#fnref-2").count(), 1, "{}", r.html);
     }
 
     #[test]
