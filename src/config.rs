@@ -29,6 +29,24 @@ pub enum RawHtml {
     Escape,
 }
 
+/// The `[markdown]` table: how Markdown is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarkdownSettings {
+    /// Curly quotes, en and em dashes and ellipses from `"`, `--`, `---`
+    /// and `...`. On by default; off keeps `--cfg` in prose as typed (Zola
+    /// and Hugo sites moving in were written without it).
+    pub smart_punctuation: bool,
+}
+
+impl Default for MarkdownSettings {
+    fn default() -> Self {
+        Self {
+            smart_punctuation: true,
+        }
+    }
+}
+
 /// One navigation link of the site menu.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -222,6 +240,8 @@ pub struct RawConfig {
     pub posts_per_page: usize,
     /// Treatment of raw HTML in Markdown.
     pub raw_html: RawHtml,
+    /// How Markdown is read.
+    pub markdown: MarkdownSettings,
     /// Entries per Atom feed.
     pub feed_limit: usize,
     /// Whether feeds carry the whole post or only its summary.
@@ -248,6 +268,7 @@ impl Default for RawConfig {
             theme: "default".into(),
             posts_per_page: 10,
             raw_html: RawHtml::default(),
+            markdown: MarkdownSettings::default(),
             feed_limit: 20,
             feed_full_content: false,
             date_format: "%B %-d, %Y".into(),
@@ -280,6 +301,8 @@ pub struct Config {
     pub posts_per_page: NonZeroUsize,
     /// Raw HTML treatment.
     pub raw_html: RawHtml,
+    /// How Markdown is read.
+    pub markdown: MarkdownSettings,
     /// Entries per feed.
     pub feed_limit: usize,
     /// Full posts in feeds instead of summaries.
@@ -339,6 +362,7 @@ impl Config {
             theme,
             posts_per_page,
             raw_html,
+            markdown,
             feed_limit,
             feed_full_content,
             date_format,
@@ -405,6 +429,7 @@ impl Config {
             theme,
             posts_per_page,
             raw_html,
+            markdown,
             feed_limit,
             feed_full_content,
             date_format,

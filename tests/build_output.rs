@@ -329,6 +329,26 @@ fn long_listings_show_a_window_of_page_links() {
 }
 
 #[test]
+fn smart_punctuation_can_be_turned_off() {
+    let site = Site::fixture("basic");
+    site.write(
+        "content/posts/flags.md",
+        "---\ntitle: Flags\ndate: 2024-03-01\n---\n\nPass --cfg to \"rustc\"...\n",
+    );
+    site.build();
+    let on = site.read("public/posts/flags/index.html");
+    assert!(on.contains("Pass –cfg to “rustc”…"), "{on}");
+    let config = site.read("config.toml");
+    site.write(
+        "config.toml",
+        format!("{config}\n[markdown]\nsmart_punctuation = false\n"),
+    );
+    site.build();
+    let off = site.read("public/posts/flags/index.html");
+    assert!(off.contains("Pass --cfg to &quot;rustc&quot;..."), "{off}");
+}
+
+#[test]
 fn slugs_with_dots_and_underscores_and_handles_with_hyphens_build() {
     // Both found on a real Jekyll blog: an explicit slug with a version
     // number in it, and a GitHub handle ending in a hyphen.

@@ -321,6 +321,7 @@ impl Sources {
         }
         let markdown = MarkdownOptions {
             raw_html: config.raw_html,
+            smart_punctuation: config.markdown.smart_punctuation,
             base_path: &config.base_path,
             media: Some(parse::markdown::MediaContext {
                 index: &sources.media,

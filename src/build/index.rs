@@ -449,6 +449,7 @@ mod tests {
             &files,
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
+                smart_punctuation: true,
                 base_path: "/",
                 media: None,
             },

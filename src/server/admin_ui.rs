@@ -940,6 +940,7 @@ struct RenderForm {
 /// The live preview of the editor: Markdown to sanitised HTML (always
 /// sanitised here, whatever `raw_html` says, since it lands in the admin).
 async fn render_markdown(
+    State(state): State<AppState>,
     _user: CurrentUser,
     session: Session,
     headers: axum::http::HeaderMap,
@@ -947,9 +948,11 @@ async fn render_markdown(
 ) -> Result<Response, ApiError> {
     let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
     check_form_csrf(&session, sent).await?;
+    let smart = state.config().markdown.smart_punctuation;
     let html = blocking(move || {
         let options = crate::build::parse::markdown::MarkdownOptions {
             raw_html: crate::config::RawHtml::Sanitize,
+            smart_punctuation: smart,
             base_path: "/",
             media: None,
         };

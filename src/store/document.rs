@@ -126,6 +126,8 @@ pub fn check_as_build(
     };
     let plain = MarkdownOptions {
         raw_html,
+        // Punctuation changes no error the build could report.
+        smart_punctuation: true,
         base_path: "/",
         media: None,
     };

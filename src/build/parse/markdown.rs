@@ -27,6 +27,8 @@ use crate::diagnostic::LineIndex;
 pub struct MarkdownOptions<'a> {
     /// Raw HTML treatment.
     pub raw_html: RawHtml,
+    /// `[markdown] smart_punctuation`.
+    pub smart_punctuation: bool,
     /// Path part of the base URL; site-absolute links get it as a prefix.
     pub base_path: &'a str,
     /// What is in media/, so images there become responsive `<picture>`s;
@@ -132,20 +134,24 @@ pub fn render(
         in_footnote: false,
         words: String::new(),
     };
-    let mut events = Parser::new_ext(body, parser_options()).into_offset_iter();
+    let mut events =
+        Parser::new_ext(body, parser_options(options.smart_punctuation)).into_offset_iter();
     while let Some((event, range)) = events.next() {
         renderer.event(event, range.start, &mut events);
     }
     renderer.finish(summary, body.len())
 }
 
-fn parser_options() -> Options {
-    Options::ENABLE_TABLES
+fn parser_options(smart_punctuation: bool) -> Options {
+    let mut options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES
-        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    if smart_punctuation {
+        options |= Options::ENABLE_SMART_PUNCTUATION;
+    }
+    options
 }
 
 type OffsetEvents<'a> = pulldown_cmark::OffsetIter<'a>;
@@ -765,6 +771,7 @@ mod tests {
             1,
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
+                smart_punctuation: true,
                 base_path: "/",
                 media: None,
             },
@@ -883,6 +890,7 @@ mod tests {
             1,
             &MarkdownOptions {
                 raw_html: RawHtml::Escape,
+                smart_punctuation: true,
                 base_path: "/",
                 media: None,
             },
@@ -898,6 +906,7 @@ mod tests {
             1,
             &MarkdownOptions {
                 raw_html: RawHtml::Allow,
+                smart_punctuation: true,
                 base_path: "/",
                 media: None,
             },
@@ -922,6 +931,7 @@ mod tests {
             1,
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
+                smart_punctuation: true,
                 base_path: "/blog/",
                 media: None,
             },
@@ -938,6 +948,7 @@ mod tests {
             10,
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
+                smart_punctuation: true,
                 base_path: "/",
                 media: None,
             },

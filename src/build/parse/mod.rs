@@ -84,7 +84,11 @@ pub fn text_hash(text: &str) -> blake3::Hash {
 /// under another key must be parsed again.
 pub fn options_key(options: &MarkdownOptions<'_>) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    format!("{:?}\0{}\0", options.raw_html, options.base_path).hash(&mut hasher);
+    format!(
+        "{:?}\0{}\0{}\0",
+        options.raw_html, options.base_path, options.smart_punctuation
+    )
+    .hash(&mut hasher);
     if let Some(media) = options.media {
         format!("{:?}\0", media.settings).hash(&mut hasher);
     }
@@ -306,6 +310,7 @@ mod tests {
         };
         let options = |base_path| MarkdownOptions {
             raw_html: crate::config::RawHtml::Sanitize,
+            smart_punctuation: true,
             base_path,
             media: None,
         };
@@ -337,6 +342,7 @@ mod tests {
             &file,
             &MarkdownOptions {
                 raw_html: RawHtml::Sanitize,
+                smart_punctuation: true,
                 base_path: "/",
                 media: None,
             },
