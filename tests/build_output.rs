@@ -385,3 +385,28 @@ fn slugs_with_dots_and_underscores_and_handles_with_hyphens_build() {
         "content/posts/bad.md:4:1: error: field `slug`: `.hidden` is not a valid slug\n  hint: use lowercase letters, digits, hyphens, underscores and dots, such as `my-first-post` or `release-3.0`\nerror: build failed with 1 error(s); the output folder was not changed\n",
     );
 }
+
+#[test]
+fn markdown_files_are_posts_and_other_text_files_are_reported() {
+    let site = Site::fixture("basic");
+    site.write(
+        "content/posts/2016-10-06-jekyll.markdown",
+        "---\ntitle: From Jekyll\ndate: 2016-10-06\nslug: from-jekyll\n---\n\nHello.\n",
+    );
+    site.write("content/posts/notes.txt", "Not Markdown.\n");
+    site.write("content/posts/shout.MD", "---\ntitle: Loud\n---\n");
+    site.write(
+        "content/posts/backup.md~",
+        "editor backup, ignored quietly\n",
+    );
+    let run = site.quire(&["build"]);
+    run.assert_code(0);
+    assert!(site.exists("public/posts/from-jekyll/index.html"));
+    let hint = "  hint: rename it to .md (convert it to Markdown first if it is not), or move it out of content/\n";
+    assert_eq!(
+        run.stderr,
+        format!(
+            "content/posts/notes.txt: warning: skipped: only .md and .markdown files are read as posts and pages\n{hint}content/posts/shout.MD: warning: skipped: only .md and .markdown files are read as posts and pages\n{hint}"
+        )
+    );
+}

@@ -760,3 +760,56 @@ fn publish_keeps_public_current_without_drafts() {
         "no preview banner in public/"
     );
 }
+
+#[test]
+fn posts_in_markdown_files_are_edited_and_deleted_in_place() {
+    // Jekyll writes `.markdown`: such a post is listed, saved back to the
+    // same file (no `.md` twin appears) and its slug stays taken.
+    let site = crate::support::Site::fixture("basic");
+    site.write(
+        "content/posts/old-news.markdown",
+        "---\ntitle: Old news\ndate: 2016-10-06\n---\n\nFrom Jekyll.\n",
+    );
+    let server = Server::start_with(site, "");
+    let ada = server.login("ada");
+    let list = ada.get("/api/v1/posts");
+    assert!(
+        list.json["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["slug"] == "old-news"),
+        "{}",
+        list.text
+    );
+    let post = ada.get("/api/v1/posts/old-news");
+    post.assert_status(200);
+    let revision = post.json["revision"].as_str().unwrap().to_string();
+    ada.put_json(
+        "/api/v1/posts/old-news",
+        &json!({ "body": "Edited in quire.\n" }),
+        Some(&format!("\"{revision}\"")),
+    )
+    .assert_status(200);
+    assert!(
+        server
+            .site
+            .read("content/posts/old-news.markdown")
+            .contains("Edited in quire.")
+    );
+    assert!(!server.site.exists("content/posts/old-news.md"));
+    let (slug, _) = create(&ada, "Old news", json!({}));
+    assert_eq!(slug, "old-news-2", "the .markdown file's slug is taken");
+    ada.delete("/api/v1/posts/old-news").assert_status(204);
+    assert!(!server.site.exists("content/posts/old-news.markdown"));
+    let trashed: Vec<String> = std::fs::read_dir(server.site.path(".quire/trash/posts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        trashed
+            .iter()
+            .any(|n| n.starts_with("old-news.") && n.ends_with(".markdown")),
+        "{trashed:?}"
+    );
+}

@@ -78,12 +78,61 @@ pub fn load(config: &Config) -> (LoadedSite, Diagnostics) {
 pub fn list_content(config: &Config) -> (Vec<PathBuf>, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let mut paths = list_files(&config.root, Path::new("content"), &mut diagnostics);
-    paths.retain(|path| is_markdown(path));
+    paths.retain(|path| {
+        if is_markdown(path) {
+            return true;
+        }
+        if looks_like_a_post(path) {
+            diagnostics.push(
+                Diagnostic::warning(path, "skipped: only .md and .markdown files are read as posts and pages")
+                    .hint("rename it to .md (convert it to Markdown first if it is not), or move it out of content/"),
+            );
+        }
+        false
+    });
     (paths, diagnostics)
 }
 
-fn is_markdown(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "md")
+/// File extensions of Markdown content: other generators write both.
+pub const MARKDOWN_EXTENSIONS: [&str; 2] = ["md", "markdown"];
+
+/// Text formats other generators read as posts, which quire does not (and
+/// Markdown with an upper-case extension): a file of these in content/ was
+/// probably meant to be a post.
+fn looks_like_a_post(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|e| {
+            matches!(
+                e.as_str(),
+                "mdown"
+                    | "mkd"
+                    | "mkdn"
+                    | "mdwn"
+                    | "mdtxt"
+                    | "mdtext"
+                    | "txt"
+                    | "text"
+                    | "html"
+                    | "htm"
+                    | "textile"
+                    | "adoc"
+                    | "asciidoc"
+                    | "rst"
+                    | "org"
+                    | "mmd"
+                    | "md"
+                    | "markdown"
+            )
+        })
+}
+
+/// True for a Markdown content file (`.md` or `.markdown`).
+pub fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MARKDOWN_EXTENSIONS.contains(&e))
 }
 
 /// Reads one content file (`rel_path` relative to `root`) as UTF-8.
@@ -284,7 +333,8 @@ mod tests {
         write("content/posts/a.md", "a");
         write("content/posts/.hidden.md", "x");
         write("content/posts/a.md~", "x");
-        write("content/posts/notes.txt", "x");
+        write("content/posts/c.markdown", "c");
+        write("content/posts/draft.pdf", "not text: not a post either way");
         write("themes/default/templates/post.html", "theme");
         write("themes/default/templates/partials/nav.html", "nav");
         write("templates/post.html", "site");
@@ -298,7 +348,14 @@ mod tests {
             .iter()
             .map(|f| slash_path(&f.rel_path))
             .collect();
-        assert_eq!(content, ["content/posts/a.md", "content/posts/b.md"]);
+        assert_eq!(
+            content,
+            [
+                "content/posts/a.md",
+                "content/posts/b.md",
+                "content/posts/c.markdown"
+            ]
+        );
         let templates: Vec<_> = site
             .templates
             .iter()

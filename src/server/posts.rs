@@ -160,11 +160,15 @@ pub async fn create_post(
     Ok(post)
 }
 
-/// The change a save or delete of post `slug` makes.
+/// The change a save or delete of post `slug` makes: its file is
+/// `<slug>.md` or, for posts from other generators, `<slug>.markdown`.
 pub fn post_file(slug: &str) -> Changes {
-    Changes::Paths(vec![
-        PathBuf::from("content/posts").join(format!("{slug}.md")),
-    ])
+    Changes::Paths(
+        crate::build::load::MARKDOWN_EXTENSIONS
+            .iter()
+            .map(|ext| PathBuf::from("content/posts").join(format!("{slug}.{ext}")))
+            .collect(),
+    )
 }
 
 /// `POST /api/v1/posts`: 201 `{slug, revision}`.

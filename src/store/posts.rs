@@ -92,7 +92,10 @@ pub fn create(content_dir: &Path, post: &NewPost<'_>) -> Result<PathBuf, StoreEr
             numbered(&base, n)
         };
         let path = dir.join(format!("{slug}.md"));
-        if std::fs::symlink_metadata(&path).is_ok() {
+        let taken = crate::build::load::MARKDOWN_EXTENSIONS
+            .iter()
+            .any(|ext| std::fs::symlink_metadata(dir.join(format!("{slug}.{ext}"))).is_ok());
+        if taken {
             continue;
         }
         match crate::fsx::create_new_atomic(&path, text.as_bytes()) {
@@ -209,8 +212,10 @@ impl PostStore {
         }
     }
 
+    /// The file of post `slug`: `<slug>.md`, or `<slug>.markdown` when only
+    /// that exists (posts written by other generators keep their name).
     fn path_of(&self, slug: &Slug) -> PathBuf {
-        self.dir.join(format!("{slug}.md"))
+        file_of(&self.dir, slug.as_str())
     }
 
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -232,9 +237,13 @@ impl PostStore {
         let mut posts = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".md")) else {
+            let Some(stem) = name.to_str().and_then(markdown_stem) else {
                 continue;
             };
+            if entry.path() != file_of(&self.dir, stem) {
+                // `x.markdown` beside `x.md`: the build reports the clash.
+                continue;
+            }
             let Some(slug) = Slug::parse(stem) else {
                 continue;
             };
@@ -362,8 +371,9 @@ impl PostStore {
             });
         }
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-        let target = self.trash.join(format!("{slug}.{stamp}.md"));
         let path = self.path_of(&slug);
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("md");
+        let target = self.trash.join(format!("{slug}.{stamp}.{extension}"));
         std::fs::create_dir_all(&self.trash)
             .and_then(|()| crate::fsx::atomic_write(&target, &bytes, Durability::Synced))
             .and_then(|()| std::fs::remove_file(&path))
@@ -481,7 +491,7 @@ impl PostStore {
         doc.body = input.body.replace("\r\n", "\n");
         let text = doc.render();
         if errors.is_empty() {
-            let rel = format!("content/posts/{slug}.md");
+            let rel = format!("content/posts/{}", file_name_of(&self.dir, slug.as_str()));
             let media = MediaCheck {
                 dir: &self.media_dir,
                 settings: &self.images,
@@ -562,6 +572,29 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
         body: doc.body,
         problem: None,
     }
+}
+
+/// The slug of a post file name (`x.md` or `x.markdown`).
+fn markdown_stem(name: &str) -> Option<&str> {
+    crate::build::load::MARKDOWN_EXTENSIONS
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext)?.strip_suffix('.'))
+}
+
+/// The file name of post `slug` in `dir`: `.md` unless only a `.markdown`
+/// file exists.
+fn file_name_of(dir: &Path, slug: &str) -> String {
+    let markdown = format!("{slug}.markdown");
+    if !dir.join(format!("{slug}.md")).exists() && dir.join(&markdown).exists() {
+        markdown
+    } else {
+        format!("{slug}.md")
+    }
+}
+
+/// The path of post `slug` in `dir` (see [`file_name_of`]).
+fn file_of(dir: &Path, slug: &str) -> PathBuf {
+    dir.join(file_name_of(dir, slug))
 }
 
 #[cfg(test)]
