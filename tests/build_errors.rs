@@ -108,6 +108,42 @@ fn two_posts_with_one_slug() {
 }
 
 #[test]
+fn every_bad_author_is_reported_at_its_post() {
+    // A display name where a username belongs, and an unknown handle: both
+    // posts are named, with every other error of the build.
+    let site = Site::fixture("basic");
+    site.build();
+    site.write(
+        "content/posts/named.md",
+        "---\ntitle: Named\ndate: 2024-01-01\nauthor: Matt R\n---\n",
+    );
+    site.write(
+        "content/posts/handle.md",
+        "---\ntitle: Handle\ndate: 2024-01-01\nauthor: mattr-\n---\n",
+    );
+    site.write(
+        "content/posts/undated.md",
+        "---\ntitle: Undated\ndate: soon\n---\n",
+    );
+    let run = site.quire(&["build"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("content/posts/named.md:4:1: error: field `author`: `Matt R` is not a username\n  hint: write the author's username, one of: ada\n"), "{}", run.stderr);
+    assert!(run.stderr.contains("content/posts/handle.md:4:1: error: field `author`: unknown author `mattr-`\n  hint: create content/authors/mattr-.md, or use one of: ada\n"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("content/posts/undated.md:3:1: error: field `date`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("error: build failed with 3 error(s); the output folder was not changed\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn unknown_author() {
     assert_build_fails(
         |site| {

@@ -384,16 +384,26 @@ fn check_references(
         && !usernames.contains(author.as_str())
     {
         let known: Vec<_> = usernames.iter().copied().collect();
-        let hint = if known.is_empty() {
-            format!("create content/authors/{author}.md with a `title:` to add this author")
-        } else {
-            format!(
+        let handle = crate::build::page::Slug::parse_handle(author).is_some();
+        let hint = match (handle, known.is_empty()) {
+            // A display name or a typo that can never be a profile's file name.
+            (false, true) => "write the author's username (lowercase letters, digits and hyphens, such as `ada`) and create content/authors/<username>.md".to_string(),
+            (false, false) => format!("write the author's username, one of: {}", known.join(", ")),
+            (true, true) => {
+                format!("create content/authors/{author}.md with a `title:` to add this author")
+            }
+            (true, false) => format!(
                 "create content/authors/{author}.md, or use one of: {}",
                 known.join(", ")
-            )
+            ),
+        };
+        let message = if handle {
+            format!("unknown author `{author}`")
+        } else {
+            format!("`{author}` is not a username")
         };
         diagnostics.push(
-            Diagnostic::error(&page.source, format!("unknown author `{author}`"))
+            Diagnostic::error(&page.source, message)
                 .at_line(page.field_line("author"))
                 .field("author")
                 .hint(hint),
