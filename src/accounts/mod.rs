@@ -607,17 +607,18 @@ impl AccountStore {
     ) -> Result<Option<SecondFactor>, AccountError> {
         let now = u64::try_from(now).unwrap_or(0);
         let recovery = totp::looks_like_recovery(code).then(|| totp::hash_recovery(code));
-        // Decide on the cached copy first: a wrong code writes nothing.
-        let mut copy = self.lock()?.credentials.clone();
-        if Self::pass_second_factor(&mut copy, username, code, recovery.as_deref(), now).is_none() {
+        // Decide on a copy of the cached record first: a wrong code writes
+        // nothing.
+        let mut copy = self.lock()?.credentials.users.get(username).cloned();
+        if Self::pass_second_factor(copy.as_mut(), code, recovery.as_deref(), now).is_none() {
             return Ok(None);
         }
         // Then again under the file lock, where it counts (two requests
         // with one code: only one gets in).
         self.update(|creds| {
+            let record = creds.users.get_mut(username);
             Ok(Self::pass_second_factor(
-                creds,
-                username,
+                record,
                 code,
                 recovery.as_deref(),
                 now,
@@ -625,15 +626,14 @@ impl AccountStore {
         })
     }
 
-    /// Checks and uses up a second factor in `creds`.
+    /// Checks and uses up a second factor of `record`.
     fn pass_second_factor(
-        creds: &mut Credentials,
-        username: &str,
+        record: Option<&mut UserRecord>,
         code: &str,
         recovery: Option<&str>,
         now: u64,
     ) -> Option<SecondFactor> {
-        let record = creds.users.get_mut(username).filter(|r| !r.disabled)?;
+        let record = record.filter(|r| !r.disabled)?;
         let factor = record.totp.as_mut()?;
         if let Some(hash) = recovery {
             let index = factor
@@ -648,15 +648,16 @@ impl AccountStore {
         Some(SecondFactor::Code)
     }
 
-    /// Unused recovery codes of `username` (0 without TOTP).
-    pub fn recovery_left(&self, username: &str) -> Result<usize, AccountError> {
+    /// Unused recovery codes of `username`; `None` when TOTP is off (or
+    /// there is no such user).
+    pub fn recovery_left(&self, username: &str) -> Result<Option<usize>, AccountError> {
         let cached = self.lock()?;
         Ok(cached
             .credentials
             .users
             .get(username)
             .and_then(|r| r.totp.as_ref())
-            .map_or(0, |t| t.recovery.len()))
+            .map(|t| t.recovery.len()))
     }
 }
 

@@ -72,9 +72,10 @@ impl Enrollment {
             })
             .unwrap_or_default();
         // Inline in HTML: no XML declaration before the element.
-        let qr_svg = qr_svg
-            .find("<svg")
-            .map_or(qr_svg.clone(), |at| qr_svg[at..].to_string());
+        let qr_svg = match qr_svg.find("<svg") {
+            Some(at) => qr_svg[at..].to_string(),
+            None => qr_svg,
+        };
         Self {
             secret: secret.to_string(),
             uri,

@@ -163,7 +163,6 @@ async fn body_limits(State(upload_limit): State<usize>, request: Request, next: 
     drain::finish_reading(request, next, limit).await
 }
 
-/// Ends requests that take longer than [`REQUEST_TIMEOUT`] with 503.
 /// With `[server] require_2fa_for_admins`, an admin logged in without
 /// two-factor login may only set it up (or log out): every other request
 /// is refused (API) or sent to the setup on the profile page (UI).
@@ -196,6 +195,7 @@ async fn totp_setup_gate(
     }
 }
 
+/// Ends requests that take longer than [`REQUEST_TIMEOUT`] with 503.
 async fn timeout(request: Request, next: Next) -> Response {
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
         Ok(response) => response,

@@ -278,6 +278,19 @@ pub async fn totp_setup(session: &Session) -> Result<Option<String>, ApiError> {
     Ok(session.get::<String>(TOTP_SETUP).await?)
 }
 
+/// `response` with the renewed session's CSRF token in `X-CSRF-Token`, for
+/// scripts: after a change that ended the user's other sessions (a new
+/// password, two-factor login on or off).
+pub fn with_csrf_header(
+    mut response: axum::response::Response,
+    csrf: &str,
+) -> axum::response::Response {
+    if let Ok(value) = axum::http::HeaderValue::from_str(csrf) {
+        response.headers_mut().insert("x-csrf-token", value);
+    }
+    response
+}
+
 /// The CSRF token of a session, logged in or not; creates one for
 /// anonymous sessions (the login and registration forms need it).
 pub async fn csrf_token(session: &Session) -> Result<String, ApiError> {

@@ -14,7 +14,7 @@ use tower_sessions::Session;
 use super::auth::{LoginFailure, login_error, user_json};
 use super::error::{ApiError, blocking};
 use super::extract::{ClientIp, JsonBody};
-use super::session::{self, CurrentUser, establish};
+use super::session::{self, CurrentUser, establish, with_csrf_header};
 use super::state::AppState;
 use crate::accounts::totp::Enrollment;
 use crate::accounts::{Role, SecondFactor, UserInfo};
@@ -272,12 +272,4 @@ pub async fn disable(
         StatusCode::NO_CONTENT.into_response(),
         &csrf,
     ))
-}
-
-/// The renewed session's token for scripts, as `PUT /me/password` sends it.
-pub fn with_csrf_header(mut response: Response, csrf: &str) -> Response {
-    if let Ok(value) = axum::http::HeaderValue::from_str(csrf) {
-        response.headers_mut().insert("x-csrf-token", value);
-    }
-    response
 }

@@ -189,12 +189,10 @@ pub async fn password(
 ) -> Result<Response, ApiError> {
     change_password(&state, &user, ip, request).await?;
     let csrf = crate::server::session::csrf_token(&user.session).await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&csrf) {
-        // The session was renewed: scripts need the new token.
-        response.headers_mut().insert("x-csrf-token", value);
-    }
-    Ok(response)
+    Ok(crate::server::session::with_csrf_header(
+        StatusCode::NO_CONTENT.into_response(),
+        &csrf,
+    ))
 }
 
 /// `GET /api/v1/users` (admin).

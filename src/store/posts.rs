@@ -237,10 +237,13 @@ impl PostStore {
         let mut posts = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(stem) = name.to_str().and_then(markdown_stem) else {
+            let Some(name) = name.to_str() else {
                 continue;
             };
-            if entry.path() != file_of(&self.dir, stem) {
+            let Some(stem) = markdown_stem(name) else {
+                continue;
+            };
+            if name.ends_with(".markdown") && self.dir.join(format!("{stem}.md")).exists() {
                 // `x.markdown` beside `x.md`: the build reports the clash.
                 continue;
             }

@@ -23,7 +23,7 @@ use crate::store::document::FieldError;
 pub(super) struct View {
     /// TOTP is on.
     on: bool,
-    /// Unused recovery codes.
+    /// Unused recovery codes (0 when off).
     recovery_left: usize,
     /// The site requires it of this user, who has not turned it on.
     required: bool,
@@ -50,12 +50,8 @@ impl View {
     pub(super) async fn of(state: &AppState, user: &CurrentUser) -> Result<Self, ApiError> {
         let st = state.clone();
         let name = user.username.clone();
-        let (info, left) = blocking(move || -> Result<_, ApiError> {
-            let info = st.accounts().get(&name)?;
-            Ok((info, st.accounts().recovery_left(&name)?))
-        })
-        .await??;
-        let on = info.is_some_and(|i| i.totp);
+        let left = blocking(move || st.accounts().recovery_left(&name)).await??;
+        let on = left.is_some();
         let setup = if on {
             None
         } else {
@@ -63,7 +59,7 @@ impl View {
         };
         Ok(Self {
             on,
-            recovery_left: left,
+            recovery_left: left.unwrap_or(0),
             required: user.needs_totp_setup,
             locked_on: on && user.is_admin() && state.config().server.require_2fa_for_admins,
             setup,
