@@ -192,7 +192,7 @@ fn template_runtime_error_names_the_page_and_template() {
             site.write("templates/post.html", "{% extends \"base.html\" %}\n{% block content %}\n{{ page.nope }}\n{% endblock content %}\n");
         },
         &format!(
-            "templates/post.html:3:9: error: template error while rendering `/posts/third/` (from content/posts/third.md): field `nope` is not defined. Available fields: author, content, cover, date, description, draft, extra, has_more, kind, permalink, reading_time, slug, summary, tags, title, toc, updated, url, word_count (and 2 more pages)\n  hint: fix the template `post.html` or the page it renders\n{FAILED_1}"
+            "templates/post.html:3:9: error: template error while rendering `/posts/third/` (from content/posts/third.md): field `nope` is not defined. Available fields: author, authors, content, cover, date, description, draft, extra, has_more, kind, permalink, reading_time, slug, summary, tags, title, toc, updated, url, word_count (and 2 more pages)\n  hint: fix the template `post.html` or the page it renders\n{FAILED_1}"
         ),
     );
 }

@@ -410,3 +410,131 @@ fn markdown_files_are_posts_and_other_text_files_are_reported() {
         )
     );
 }
+
+#[test]
+fn several_authors_are_credited_in_bylines_author_pages_and_feeds() {
+    let site = Site::fixture("basic");
+    site.write(
+        "content/authors/grace.md",
+        "---\ntitle: Grace Hopper\n---\n\nCompilers.\n",
+    );
+    site.write(
+        "content/posts/pair.md",
+        "---\ntitle: Written in pairs\ndate: 2024-05-01\nauthors: [grace, ada]\n---\n\nTwo hands.\n",
+    );
+    site.build();
+    let main = site.main_of("public/posts/pair/index.html");
+    assert!(
+        main.contains("<a href=\"/authors/grace/\" rel=\"author\">Grace Hopper</a> and <a href=\"/authors/ada/\" rel=\"author\">Ada Example</a>"),
+        "{main}"
+    );
+    for author in ["ada", "grace"] {
+        let page = site.main_of(&format!("public/authors/{author}/index.html"));
+        assert!(page.contains("Written in pairs"), "{author}: {page}");
+        let feed = site.read(&format!("public/authors/{author}/atom.xml"));
+        assert!(feed.contains("<title>Written in pairs</title>"), "{feed}");
+    }
+    let feed = site.read("public/atom.xml");
+    let entry = &feed[feed.find("<title>Written in pairs</title>").unwrap()..];
+    let entry = &entry[..entry.find("</entry>").unwrap()];
+    assert!(
+        entry.contains("<author><name>Grace Hopper</name>")
+            && entry.contains("<author><name>Ada Example</name>"),
+        "{entry}"
+    );
+    // An unknown author among several is reported at that post.
+    crate::support::assert_build_fails(
+        |site| {
+            site.write(
+                "content/posts/pair.md",
+                "---\ntitle: Pair\ndate: 2024-05-01\nauthors: [ada, nobody]\n---\n\nx\n",
+            );
+        },
+        "content/posts/pair.md:4:1: error: field `authors`: unknown author `nobody`\n  hint: create content/authors/nobody.md, or use one of: ada\nerror: build failed with 1 error(s); the output folder was not changed\n",
+    );
+}
+
+#[test]
+fn aliases_become_redirect_pages_outside_the_sitemap() {
+    let site = Site::fixture("basic");
+    site.write(
+        "content/posts/moved.md",
+        "---\ntitle: Moved <here>\ndate: 2024-05-02\naliases: [/2024/05/02/Moved/, /blog/moved.html, /posts/old-name/]\n---\n\nText.\n",
+    );
+    let run = site.quire(&["build", "--json"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("\"redirects\": 3,"), "{}", run.stdout);
+    let url = "https://example.org/posts/moved/";
+    for old in [
+        "2024/05/02/Moved/index.html",
+        "blog/moved.html",
+        "posts/old-name/index.html",
+    ] {
+        let page = site.read(&format!("public/{old}"));
+        assert!(
+            page.contains(&format!(
+                "<meta http-equiv=\"refresh\" content=\"0; url={url}\">"
+            )) && page.contains(&format!("<link rel=\"canonical\" href=\"{url}\">"))
+                && page.contains("<meta name=\"robots\" content=\"noindex\">")
+                && page.contains("Moved &lt;here&gt;"),
+            "{old}: {page}"
+        );
+    }
+    let sitemap = site.read("public/sitemap.xml");
+    assert!(sitemap.contains(url));
+    assert!(
+        !sitemap.contains("2024/05/02")
+            && !sitemap.contains("blog/moved")
+            && !sitemap.contains("old-name"),
+        "{sitemap}"
+    );
+    assert!(!site.read("public/index.html").contains("old-name"));
+
+    // Removing the alias removes its redirect page.
+    site.write(
+        "content/posts/moved.md",
+        "---\ntitle: Moved\ndate: 2024-05-02\n---\n\nText.\n",
+    );
+    site.build();
+    assert!(!site.exists("public/blog/moved.html"));
+}
+
+#[test]
+fn an_alias_never_hides_a_page() {
+    let clash = |aliases: &str, expected: &str| {
+        crate::support::assert_build_fails(
+            |site| {
+                site.write(
+                    "content/posts/moved.md",
+                    format!(
+                        "---\ntitle: Moved\ndate: 2024-05-02\naliases: {aliases}\n---\n\nText.\n"
+                    ),
+                );
+            },
+            &format!(
+                "content/posts/moved.md:4:1: error: field `aliases`: the alias `{expected}\nerror: build failed with 1 error(s); the output folder was not changed\n"
+            ),
+        );
+    };
+    let hint = "\n  hint: remove this alias, or move the other page";
+    clash(
+        "[/about/]",
+        &format!("/about/` would take the place of the page of content/about.md{hint}"),
+    );
+    clash(
+        "[/posts/first]",
+        &format!("/posts/first/` would take the place of the page of content/posts/first.md{hint}"),
+    );
+    clash(
+        "[/tags/rust/]",
+        &format!("/tags/rust/` would take the place of a page quire generates{hint}"),
+    );
+    clash(
+        "[/posts/moved/]",
+        &format!("/posts/moved/` would take the place of this page itself{hint}"),
+    );
+    clash(
+        "[/a/../b/]",
+        "/a/../b/` contains a `.` or `..` segment\n  hint: list old URL paths of this page, such as `aliases: [/2019/05/01/old-name.html, /old/]`",
+    );
+}

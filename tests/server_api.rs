@@ -813,3 +813,36 @@ fn posts_in_markdown_files_are_edited_and_deleted_in_place() {
         "{trashed:?}"
     );
 }
+
+#[test]
+fn every_author_of_a_post_may_edit_it_and_the_list_is_kept() {
+    let server = Server::start();
+    let path = "content/posts/pair.md";
+    server.site.write(
+        path,
+        "---\ntitle: Pair\ndate: 2024-05-01\nauthors: [bob, ada]\ndraft: true\n---\n\nTwo hands.\n",
+    );
+    let bob = server.login("bob");
+    let post = bob.get("/api/v1/posts/pair");
+    post.assert_status(200);
+    assert_eq!(post.json["authors"], json!(["bob", "ada"]));
+    assert_eq!(post.json["author"], "bob");
+    assert_eq!(post.json["editable"], true);
+    let revision = post.json["revision"].as_str().unwrap().to_string();
+    bob.put_json(
+        "/api/v1/posts/pair",
+        &json!({ "body": "Edited by a co-author.\n" }),
+        Some(&format!("\"{revision}\"")),
+    )
+    .assert_status(200);
+    let text = server.site.read(path);
+    assert!(
+        text.contains("authors:")
+            && text.contains("- ada")
+            && text.contains("Edited by a co-author."),
+        "{text}"
+    );
+    // Someone not among the authors sees the draft as missing.
+    let carol = server.login("carol");
+    carol.get("/api/v1/posts/pair").assert_status(404);
+}

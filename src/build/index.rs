@@ -133,6 +133,8 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
         }
     }
 
+    report_alias_clashes(&posts, &standalone, &mut diagnostics);
+
     let usernames: BTreeSet<&str> = authors.iter().map(|a| a.slug.as_str()).collect();
     let all_pages: Vec<&Arc<Page>> = posts.iter().chain(&standalone).chain(&authors).collect();
     let problems: Vec<Diagnostic> = all_pages
@@ -189,10 +191,10 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
                 entry.posts.push(i);
             }
         }
-        if let Some(author) = &post.author
-            && let Ok(a) = authors.binary_search_by(|p| p.slug.as_str().cmp(author))
-        {
-            author_posts[a].push(i);
+        for author in &post.authors {
+            if let Ok(a) = authors.binary_search_by(|p| p.slug.as_str().cmp(author)) {
+                author_posts[a].push(i);
+            }
         }
     }
     drop(tag_numbers);
@@ -346,11 +348,55 @@ fn same_place(a: &Page, b: &Page) -> bool {
         && a.draft == b.draft
         && a.tags == b.tags
         && a.tag_slugs == b.tag_slugs
-        && a.author == b.author
+        && a.authors == b.authors
+        && a.aliases == b.aliases
         && a.cover == b.cover
         && a.avatar == b.avatar
         && a.template == b.template
         && a.field_lines == b.field_lines
+}
+
+/// Reports aliases that would take the place of a page, of a page quire
+/// generates or of another alias: a redirect must never hide content.
+fn report_alias_clashes(posts: &[Arc<Page>], pages: &[Arc<Page>], diagnostics: &mut Diagnostics) {
+    let all = || posts.iter().chain(pages);
+    if all().all(|p| p.aliases.is_empty()) {
+        return;
+    }
+    let urls: HashMap<&str, &Page> = all().map(|p| (p.url_path.as_str(), &**p)).collect();
+    let mut taken: HashMap<&str, &Page> = HashMap::new();
+    for page in all() {
+        for alias in &page.aliases {
+            let first = alias.split('/').next().unwrap_or("");
+            // A post's old URL may well be under posts/.
+            let generated = RESERVED.contains(&first) && first != "posts";
+            let clash = if generated {
+                Some("a page quire generates".to_string())
+            } else if let Some(owner) = urls.get(alias.as_str()) {
+                Some(if owner.source == page.source {
+                    "this page itself".to_string()
+                } else {
+                    format!("the page of {}", owner.source.display())
+                })
+            } else {
+                taken
+                    .insert(alias, page)
+                    .filter(|other| other.source != page.source)
+                    .map(|other| format!("an alias of {}", other.source.display()))
+            };
+            if let Some(what) = clash {
+                diagnostics.push(
+                    Diagnostic::error(
+                        &page.source,
+                        format!("the alias `/{alias}` would take the place of {what}"),
+                    )
+                    .at_line(page.field_line("aliases"))
+                    .field("aliases")
+                    .hint("remove this alias, or move the other page"),
+                );
+            }
+        }
+    }
 }
 
 /// Reports the second and later files using one URL. `pages` must be sorted by URL.
@@ -380,8 +426,10 @@ fn check_references(
     options: &IndexOptions<'_>,
     diagnostics: &mut Diagnostics,
 ) {
-    if let Some(author) = &page.author
-        && !usernames.contains(author.as_str())
+    for author in page
+        .authors
+        .iter()
+        .filter(|a| !usernames.contains(a.as_str()))
     {
         let known: Vec<_> = usernames.iter().copied().collect();
         let handle = crate::build::page::Slug::parse_handle(author).is_some();
@@ -404,8 +452,12 @@ fn check_references(
         };
         diagnostics.push(
             Diagnostic::error(&page.source, message)
-                .at_line(page.field_line("author"))
-                .field("author")
+                .at_line(page.authors_line())
+                .field(if page.field_line("authors").is_some() {
+                    "authors"
+                } else {
+                    "author"
+                })
                 .hint(hint),
         );
     }

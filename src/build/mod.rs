@@ -382,7 +382,8 @@ impl Run<'_, '_> {
             (pages_key, severity),
             &mut self.memory.links,
         ));
-        self.report.pages = jobs.iter().filter(|j| j.is_html()).count();
+        self.report.redirects = jobs.iter().filter(|j| j.is_redirect()).count();
+        self.report.pages = jobs.iter().filter(|j| j.is_html()).count() - self.report.redirects;
 
         let Some(theme) = theme else { return Ok(()) };
         if self.diagnostics.has_errors() {

@@ -104,8 +104,10 @@ pub struct Page {
     /// The slug of each tag in `tags` (`None` for a tag with no usable
     /// characters), computed once at parse time rather than every build.
     pub tag_slugs: Vec<Option<Slug>>,
-    /// Username of the author, as written.
-    pub author: Option<String>,
+    /// Old URL paths that redirect here (see `front_matter::alias_path`).
+    pub aliases: Vec<String>,
+    /// Usernames of the authors, as written, first author first.
+    pub authors: Vec<String>,
     /// Summary HTML (see `docs/templates.md` for where it comes from).
     pub summary_html: String,
     /// Plain text of the summary, for meta descriptions.
@@ -145,6 +147,12 @@ impl Page {
             .iter()
             .find(|(field, _)| field == name)
             .map(|(_, line)| *line)
+    }
+
+    /// The line of the `author` or `authors` field, for errors about them.
+    pub fn authors_line(&self) -> Option<usize> {
+        self.field_line("authors")
+            .or_else(|| self.field_line("author"))
     }
 
     /// Reading time in minutes at 200 words a minute, at least 1.

@@ -26,6 +26,8 @@ pub struct BuildReport {
     pub hidden_posts: usize,
     /// HTML pages produced.
     pub pages: usize,
+    /// Redirect pages written for old URLs (`aliases`), not counted in `pages`.
+    pub redirects: usize,
     /// All output files (pages, feeds, static files, media).
     pub files: usize,
     /// Disk changes (zero for `check`).
@@ -89,8 +91,13 @@ impl BuildReport {
 
     /// One line for the terminal.
     pub fn summary(&self) -> String {
+        let redirects = match self.redirects {
+            0 => String::new(),
+            1 => ", 1 redirect".to_string(),
+            n => format!(", {n} redirects"),
+        };
         format!(
-            "built {} pages ({} posts) in {:.0} ms: {} written, {} unchanged, {} removed",
+            "built {} pages ({} posts{redirects}) in {:.0} ms: {} written, {} unchanged, {} removed",
             self.pages,
             self.posts,
             self.total_ms,

@@ -600,7 +600,7 @@ pub async fn dashboard(
     let mut rows: Vec<Value> = all
         .iter()
         .filter(|p| posts::visible(&user, p))
-        .filter(|p| user.is_admin() || p.author.as_deref() == Some(&user.username) || !p.draft)
+        .filter(|p| user.is_admin() || p.authors.contains(&user.username) || !p.draft)
         .map(|p| {
             json!({
                 "slug": p.slug,
@@ -611,8 +611,8 @@ pub async fn dashboard(
                     .and_then(crate::build::parse::front_matter::parse_date)
                     .is_some_and(|d| d > chrono::Utc::now()),
                 "author": p.author,
-                "mine": p.author.as_deref() == Some(&user.username),
-                "editable": may_change(&user, p.author.as_deref()),
+                "mine": p.authors.contains(&user.username),
+                "editable": may_change(&user, &p.authors),
                 "problem": p.problem,
             })
         })
@@ -755,7 +755,7 @@ async fn edit_post_page(
         Ok(post) => post,
         Err(err) => return error_page(&state, Some(&user), &user.csrf, &err),
     };
-    if !may_change(&user, post.author.as_deref()) {
+    if !may_change(&user, &post.authors) {
         let err = ApiError::forbidden(
             "this post belongs to another author; only they or an admin may edit it",
         );
@@ -1021,7 +1021,7 @@ async fn media_with(
     let items: Vec<Value> = items
         .into_iter()
         .map(|item| {
-            let deletable = may_change(user, item.uploader.as_deref());
+            let deletable = may_change(user, item.uploader.as_slice());
             let mut value = json!(item);
             value["deletable"] = json!(deletable);
             value["kib"] = json!(item.bytes.div_ceil(1024));

@@ -16,10 +16,11 @@ use super::state::AppState;
 use crate::accounts::{Role, UserInfo, Username};
 
 /// The one place that decides whether `user` may change something owned
-/// by `owner` (a post, an upload). Admins may change anything; authors only
-/// what is theirs. Things without an owner belong to admins.
-pub fn may_change(user: &CurrentUser, owner: Option<&str>) -> bool {
-    user.role == Role::Admin || owner == Some(user.username.as_str())
+/// by `authors` (a post's authors, an upload's owner). Admins may change
+/// anything; authors only what is theirs. Things without an owner belong to
+/// admins.
+pub fn may_change(user: &CurrentUser, authors: &[String]) -> bool {
+    user.role == Role::Admin || authors.contains(&user.username)
 }
 
 /// The generic failure: the same for unknown users, wrong passwords and

@@ -133,7 +133,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Re
         .into_iter()
         .map(|item| {
             let mut value = json!(item);
-            value["deletable"] = json!(may_change(&user, item.uploader.as_deref()));
+            value["deletable"] = json!(may_change(&user, item.uploader.as_slice()));
             value
         })
         .collect();
@@ -165,7 +165,7 @@ pub async fn delete_media(
     let st = state.clone();
     let lookup = resolved.clone();
     let owner = blocking(move || st.media().uploader(&lookup)).await?;
-    if !may_change(user, owner.as_deref()) {
+    if !may_change(user, owner.as_slice()) {
         state.log(&format!(
             "denied: {} may not delete media/{resolved}",
             user.username

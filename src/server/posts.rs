@@ -71,7 +71,7 @@ impl PostRequest {
 /// Whether `user` may see `post` at all: drafts only for their owner and
 /// admins (others get 404, as if it did not exist).
 pub fn visible(user: &CurrentUser, post: &StoredPost) -> bool {
-    !post.draft || may_change(user, post.author.as_deref())
+    !post.draft || may_change(user, &post.authors)
 }
 
 fn summary_json(post: &StoredPost) -> serde_json::Value {
@@ -84,6 +84,7 @@ fn summary_json(post: &StoredPost) -> serde_json::Value {
         "summary": post.summary,
         "cover": post.cover,
         "author": post.author,
+        "authors": post.authors,
         "revision": post.revision,
         "problem": post.problem,
     })
@@ -102,7 +103,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Re
         .filter(|p| visible(&user, p))
         .map(|p| {
             let mut item = summary_json(p);
-            item["editable"] = json!(may_change(&user, p.author.as_deref()));
+            item["editable"] = json!(may_change(&user, &p.authors));
             item
         })
         .collect();
@@ -201,7 +202,7 @@ pub async fn get(
     let post = load_visible(&state, &user, slug).await?;
     let mut body = summary_json(&post);
     body["body"] = json!(post.body);
-    body["editable"] = json!(may_change(&user, post.author.as_deref()));
+    body["editable"] = json!(may_change(&user, &post.authors));
     let mut response = Json(body).into_response();
     response
         .headers_mut()
@@ -219,7 +220,7 @@ pub async fn update_post(
     request: PostRequest,
 ) -> Result<StoredPost, ApiError> {
     let current = load_visible(state, user, slug.clone()).await?;
-    if !may_change(user, current.author.as_deref()) {
+    if !may_change(user, &current.authors) {
         state.log(&format!(
             "denied: {} may not edit post {}",
             user.username, current.slug
@@ -290,7 +291,7 @@ pub async fn delete_post(
     expected: Option<String>,
 ) -> Result<(), ApiError> {
     let current = load_visible(state, user, slug.clone()).await?;
-    if !may_change(user, current.author.as_deref()) {
+    if !may_change(user, &current.authors) {
         state.log(&format!(
             "denied: {} may not delete post {}",
             user.username, current.slug

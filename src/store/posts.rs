@@ -126,8 +126,10 @@ pub struct StoredPost {
     pub summary: Option<String>,
     /// Cover image, relative to media/.
     pub cover: Option<String>,
-    /// Owner's username.
+    /// Owner's username: the first author.
     pub author: Option<String>,
+    /// Every author (`author` and `authors`, in order): each may edit the post.
+    pub authors: Vec<String>,
     /// Markdown body (the whole file when the front matter is unreadable).
     pub body: String,
     /// Why the file cannot be read as a post, if it cannot.
@@ -538,6 +540,7 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
             summary: None,
             cover: None,
             author: None,
+            authors: Vec::new(),
             body: text.into_owned(),
             problem: Some("the front matter cannot be read; fix it in the file".into()),
         };
@@ -558,6 +561,21 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
         Some(serde_yaml::Value::String(s)) => vec![s.clone()],
         _ => Vec::new(),
     };
+    let mut authors: Vec<String> = Vec::new();
+    for key in ["author", "authors"] {
+        let names = match doc.fields.get(key) {
+            Some(serde_yaml::Value::Sequence(items)) => {
+                items.iter().filter_map(|v| v.as_str()).collect()
+            }
+            Some(serde_yaml::Value::String(s)) => vec![s.as_str()],
+            _ => Vec::new(),
+        };
+        for name in names {
+            if !authors.iter().any(|a| a == name) {
+                authors.push(name.to_string());
+            }
+        }
+    }
     StoredPost {
         slug: slug.to_string(),
         revision,
@@ -571,7 +589,8 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
         tags,
         summary: string("summary"),
         cover: string("cover"),
-        author: string("author"),
+        author: authors.first().cloned(),
+        authors,
         body: doc.body,
         problem: None,
     }
@@ -635,6 +654,6 @@ mod tests {
         let fm = crate::build::parse::front_matter::parse(&split).unwrap();
         assert_eq!(fm.title.as_deref(), Some("Hello: \"World\""));
         assert!(fm.draft);
-        assert_eq!(fm.author.as_deref(), Some("ada"));
+        assert_eq!(fm.authors, vec!["ada".to_string()]);
     }
 }

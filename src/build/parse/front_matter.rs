@@ -61,8 +61,9 @@ pub struct FrontMatter {
     pub draft: bool,
     /// `tags`.
     pub tags: Vec<String>,
-    /// `author`.
-    pub author: Option<String>,
+    /// `author` and `authors` (usernames, in order, without repeats): a
+    /// post may have several, as imported blogs often do.
+    pub authors: Vec<String>,
     /// `summary` (Markdown).
     pub summary: Option<String>,
     /// `cover`, relative to media/.
@@ -71,6 +72,9 @@ pub struct FrontMatter {
     pub avatar: Option<String>,
     /// `slug`.
     pub slug: Option<String>,
+    /// `aliases`: old URL paths of the page, normalised by [`alias_path`];
+    /// the build writes a redirect page at each.
+    pub aliases: Vec<String>,
     /// `template`.
     pub template: Option<String>,
     /// Unknown fields.
@@ -151,11 +155,18 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Vec<FrontMatterError>> {
             "updated" => fm.updated = fields.date(&key, &value),
             "draft" => fm.draft = fields.boolean(&key, &value),
             "tags" => fm.tags = fields.tags(&key, &value),
-            "author" => fm.author = fields.text(&key, &value, TextRule::Plain),
+            "author" | "authors" => {
+                for author in fields.authors(&key, &value) {
+                    if !fm.authors.contains(&author) {
+                        fm.authors.push(author);
+                    }
+                }
+            }
             "summary" => fm.summary = fields.text(&key, &value, TextRule::Plain),
             "cover" => fm.cover = fields.media_path(&key, &value),
             "avatar" => fm.avatar = fields.media_path(&key, &value),
             "slug" => fm.slug = fields.slug(&key, &value),
+            "aliases" => fm.aliases = fields.aliases(&key, &value),
             "template" => fm.template = fields.template(&key, &value),
             _ => {
                 fm.extra.insert(key, value);
@@ -258,6 +269,74 @@ fn field_lines(split: &Split<'_>, format: Format) -> Vec<(String, usize)> {
         }
     }
     lines
+}
+
+/// Normalises an alias (an old URL path such as `/2019/05/01/Name/` or
+/// `/blog/old.html`) to the site-relative path of the redirect file: no
+/// leading slash, percent escapes decoded, `#fragment` dropped, a folder
+/// (ending in `/`) unless the last segment ends in `.html` or `.htm`.
+/// Refuses what no static host can serve from a file: a query string, a
+/// full URL, `.` or `..` segments, backslashes and control characters.
+pub fn alias_path(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let text = text.split_once('#').map_or(text, |(path, _)| path);
+    if text.contains("://") || text.starts_with("//") {
+        return Err("is a full URL: write the path only, such as `/old/`".into());
+    }
+    if text.contains('?') {
+        return Err(
+            "has a query string, which static hosting cannot redirect; leave it out".into(),
+        );
+    }
+    let decoded = percent_decode(text)
+        .ok_or_else(|| "has a percent escape that is not UTF-8 text".to_string())?;
+    if decoded.chars().any(|c| c.is_control() || c == '\\') {
+        return Err("contains a control character or a backslash".into());
+    }
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() {
+        return Err("is the home page, which cannot redirect elsewhere".into());
+    }
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Err("contains a `.` or `..` segment".into());
+    }
+    let mut path = segments.join("/");
+    let last = segments[segments.len() - 1].to_ascii_lowercase();
+    if !(last.ends_with(".html") || last.ends_with(".htm")) {
+        path.push('/');
+    }
+    Ok(path)
+}
+
+/// A list's items, or a single value as a list of one: `author: ada` and
+/// `authors: [ada, grace]` alike.
+fn one_or_many(value: &Value) -> &[Value] {
+    match value {
+        Value::Array(items) => items,
+        single => std::slice::from_ref(single),
+    }
+}
+
+/// Decodes `%XX` escapes; `None` when the result is not UTF-8 or an escape
+/// is cut short.
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_string());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -380,6 +459,48 @@ impl Fields<'_> {
             }
         }
         tags
+    }
+
+    /// One username or a list of them, under `author` or `authors`.
+    fn authors(&mut self, key: &str, value: &Value) -> Vec<String> {
+        let items = one_or_many(value);
+        let mut authors = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Value::String(s) if !s.trim().is_empty() => authors.push(s.trim().to_string()),
+                other => self.fail(
+                    key,
+                    format!("expected a username, found {}", describe(other)),
+                    "write a username such as `author: ada`, or a list such as `authors: [ada, grace]`",
+                ),
+            }
+        }
+        authors
+    }
+
+    fn aliases(&mut self, key: &str, value: &Value) -> Vec<String> {
+        let hint = "list old URL paths of this page, such as `aliases: [/2019/05/01/old-name.html, /old/]`";
+        let items = one_or_many(value);
+        let mut paths = Vec::with_capacity(items.len());
+        for item in items {
+            let Value::String(text) = item else {
+                self.fail(
+                    key,
+                    format!(
+                        "expected each alias to be a URL path, found {}",
+                        describe(item)
+                    ),
+                    hint,
+                );
+                continue;
+            };
+            match alias_path(text) {
+                Ok(path) if !paths.contains(&path) => paths.push(path),
+                Ok(_) => {}
+                Err(problem) => self.fail(key, format!("the alias `{text}` {problem}"), hint),
+            }
+        }
+        paths
     }
 
     fn media_path(&mut self, key: &str, value: &Value) -> Option<String> {
@@ -543,5 +664,68 @@ mod tests {
         assert_eq!(errs[0].field.as_deref(), Some("cover"));
         let fm = front("---\ncover: /media/a.jpg\n---\n").unwrap();
         assert_eq!(fm.cover.as_deref(), Some("a.jpg"));
+    }
+
+    #[test]
+    fn aliases_are_normalised_to_output_paths() {
+        for (alias, path) in [
+            ("/2019/05/01/Old-Name/", "2019/05/01/Old-Name/"),
+            ("2019/05/01/Old-Name", "2019/05/01/Old-Name/"),
+            ("/blog/old.html", "blog/old.html"),
+            ("/blog/OLD.HTM#top", "blog/OLD.HTM"),
+            ("/caf%C3%A9/", "café/"),
+            ("//", ""),
+        ] {
+            match alias_path(alias) {
+                Ok(got) => assert_eq!(got, path, "{alias}"),
+                Err(problem) => assert!(path.is_empty(), "{alias}: {problem}"),
+            }
+        }
+        for bad in [
+            "https://example.org/x/",
+            "//cdn.example.org/x",
+            "/search?q=1",
+            "/a/../b/",
+            "/a/./b/",
+            "/a\\b/",
+            "/%FF/",
+            "/%4/",
+            "/",
+        ] {
+            assert!(alias_path(bad).is_err(), "{bad} is refused");
+        }
+    }
+
+    #[test]
+    fn authors_come_from_author_and_authors_without_repeats() {
+        let fm = front("---\nauthor: ada\nauthors: [grace, ada, mattr-]\n---\n").unwrap();
+        assert_eq!(fm.authors, ["ada", "grace", "mattr-"]);
+        let fm = front("+++\nauthors = \"ada\"\n+++\n").unwrap();
+        assert_eq!(fm.authors, ["ada"]);
+        let errors = front("---\nauthors: [ada, 3]\n---\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 2);
+        assert!(
+            errors[0].message.contains("expected a username, found"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn bad_aliases_are_reported_at_their_field() {
+        let fm = front("---\naliases: [/old/, /old, /x.html]\n---\n").unwrap();
+        assert_eq!(fm.aliases, ["old/", "x.html"]);
+        let fm = front("---\naliases: /one/\n---\n").unwrap();
+        assert_eq!(fm.aliases, ["one/"]);
+        let errors =
+            front("---\ntitle: T\naliases:\n  - /ok/\n  - https://x.org/y/\n---\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 3);
+        assert!(
+            errors[0].message.contains("is a full URL"),
+            "{}",
+            errors[0].message
+        );
     }
 }

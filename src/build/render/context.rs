@@ -92,7 +92,7 @@ pub struct TagRef<'a> {
 }
 
 /// A link to an author.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AuthorRef<'a> {
     username: &'a str,
     name: &'a str,
@@ -111,7 +111,10 @@ pub struct PageView<'a> {
     updated: Option<DateView>,
     draft: bool,
     tags: Vec<TagRef<'a>>,
+    /// The first author, for themes that show one.
     author: Option<AuthorRef<'a>>,
+    /// Every author, in front matter order.
+    authors: Vec<AuthorRef<'a>>,
     summary: &'a str,
     description: &'a str,
     has_more: bool,
@@ -144,8 +147,11 @@ impl<'a> PageView<'a> {
         images: &Images<'_>,
     ) -> Self {
         let full = detail == Detail::Full;
-        let author = page.author.as_deref().and_then(|username| {
-            index.author_index(username).map(|i| {
+        let authors: Vec<AuthorRef<'a>> = page
+            .authors
+            .iter()
+            .filter_map(|username| index.author_index(username))
+            .map(|i| {
                 let profile = &index.authors[i];
                 AuthorRef {
                     username: profile.slug.as_str(),
@@ -153,7 +159,7 @@ impl<'a> PageView<'a> {
                     url: page_url(config, profile),
                 }
             })
-        });
+            .collect();
         let tags = page
             .tags
             .iter()
@@ -178,7 +184,8 @@ impl<'a> PageView<'a> {
             updated: page.updated.as_ref().map(|d| DateView::new(d, config)),
             draft: page.draft,
             tags,
-            author,
+            author: authors.first().cloned(),
+            authors,
             summary: &page.summary_html,
             description: &page.description,
             has_more: page.has_more,

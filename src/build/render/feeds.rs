@@ -87,7 +87,7 @@ pub fn atom(spec: &FeedSpec<'_>, index: &SiteIndex, config: &Config) -> String {
         if let Some(date) = post.updated.or(post.date) {
             let _ = writeln!(xml, "    <updated>{}</updated>", date.to_rfc3339());
         }
-        if let Some(i) = post.author.as_deref().and_then(|a| index.author_index(a)) {
+        for i in post.authors.iter().filter_map(|a| index.author_index(a)) {
             let author = &index.authors[i];
             xml.push_str("    <author><name>");
             escape_into(&author.title, &mut xml);
@@ -146,5 +146,22 @@ pub fn robots(config: &Config) -> String {
     format!(
         "User-agent: *\nAllow: /\n\nSitemap: {}sitemap.xml\n",
         config.base_url
+    )
+}
+
+/// The page written at an old URL of `page` (its `aliases`): a meta refresh
+/// that works on any static host, a canonical link so search engines move
+/// the old URL's standing to the new one, `noindex`, and a plain link for
+/// browsers that refresh nothing.
+pub fn redirect(page: &Page, config: &Config) -> String {
+    let permalink = format!("{}{}", config.base_url, page.url_path);
+    let mut url = String::new();
+    escape_into(&permalink, &mut url);
+    let mut title = String::new();
+    escape_into(&page.title, &mut title);
+    let mut language = String::new();
+    escape_into(&config.language, &mut language);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{language}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n<link rel=\"canonical\" href=\"{url}\">\n<meta name=\"robots\" content=\"noindex\">\n<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n</head>\n<body>\n<p>This page has moved to <a href=\"{url}\">{title}</a>.</p>\n</body>\n</html>\n"
     )
 }

@@ -17,7 +17,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use rayon::prelude::*;
 
 use super::context::page_count;
-use super::{JobKind, RenderJob, Theme};
+use super::{JobKind, RenderJob, Target, Theme};
 use crate::build::index::SiteIndex;
 use crate::build::page::Page;
 use crate::config::Config;
@@ -40,7 +40,7 @@ pub fn job_keys(
         .map(|post| {
             let mut hasher = DefaultHasher::new();
             post.fingerprint.hash(&mut hasher);
-            author_fingerprint(post, index).hash(&mut hasher);
+            author_fingerprints(post, index).hash(&mut hasher);
             hasher.finish()
         })
         .collect();
@@ -94,7 +94,7 @@ impl KeyInputs<'_> {
             JobKind::Page(i) => {
                 let page = &index.pages[i];
                 (template(&page.template, "page.html"), page.fingerprint).hash(&mut h);
-                author_fingerprint(page, index).hash(&mut h);
+                author_fingerprints(page, index).hash(&mut h);
                 // A page's tags link to tag pages only where posts have them.
                 for tag in &page.tags {
                     index.tag_for(tag).map(|t| &t.slug).hash(&mut h);
@@ -141,6 +141,13 @@ impl KeyInputs<'_> {
             }
             JobKind::Sitemap => self.sitemap.hash(&mut h),
             JobKind::Robots => {}
+            JobKind::Redirect(target) => {
+                let page = match target {
+                    Target::Post(i) => &index.posts[i],
+                    Target::Page(i) => &index.pages[i],
+                };
+                (&page.url_path, &page.title).hash(&mut h);
+            }
         }
         h.finish()
     }
@@ -163,9 +170,13 @@ impl KeyInputs<'_> {
     }
 }
 
-fn author_fingerprint(page: &Page, index: &SiteIndex) -> Option<u64> {
-    let author = index.author_index(page.author.as_deref()?)?;
-    Some(index.authors[author].fingerprint)
+/// The authors' profiles a page shows in its byline.
+fn author_fingerprints(page: &Page, index: &SiteIndex) -> Vec<u64> {
+    page.authors
+        .iter()
+        .filter_map(|a| index.author_index(a))
+        .map(|i| index.authors[i].fingerprint)
+        .collect()
 }
 
 /// The sitemap lists every page with a post's date: it changes when a page

@@ -79,6 +79,17 @@ pub enum JobKind {
     Sitemap,
     /// robots.txt.
     Robots,
+    /// A redirect page at an old URL (`aliases`) of a post or page.
+    Redirect(Target),
+}
+
+/// The page a redirect points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Post number `n` of the index.
+    Post(usize),
+    /// Standalone page number `n`.
+    Page(usize),
 }
 
 /// One output file to produce.
@@ -124,7 +135,13 @@ impl RenderJob {
                 | JobKind::AuthorFeed(_)
                 | JobKind::Sitemap
                 | JobKind::Robots
+                | JobKind::Redirect(_)
         )
+    }
+
+    /// True for a redirect page, which is HTML but not a page of its own.
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.kind, JobKind::Redirect(_))
     }
 }
 
@@ -167,6 +184,22 @@ pub fn plan(index: &SiteIndex, config: &Config) -> Vec<RenderJob> {
             format!("{}atom.xml", author.url_path),
             JobKind::AuthorFeed(i),
         ));
+    }
+    for (i, post) in index.posts.iter().enumerate() {
+        for alias in &post.aliases {
+            jobs.push(RenderJob::new(
+                alias.clone(),
+                JobKind::Redirect(Target::Post(i)),
+            ));
+        }
+    }
+    for (i, page) in index.pages.iter().enumerate() {
+        for alias in &page.aliases {
+            jobs.push(RenderJob::new(
+                alias.clone(),
+                JobKind::Redirect(Target::Page(i)),
+            ));
+        }
     }
     jobs.push(RenderJob::new("404.html".into(), JobKind::NotFound));
     jobs.push(RenderJob::new("atom.xml".into(), JobKind::SiteFeed));
@@ -532,6 +565,13 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
             "author.html"
         }
         JobKind::NotFound => "404.html",
+        JobKind::Redirect(target) => {
+            let page = match target {
+                Target::Post(i) => &index.posts[i],
+                Target::Page(i) => &index.pages[i],
+            };
+            return Ok(feeds::redirect(page, config).into_bytes());
+        }
         JobKind::SiteFeed => {
             let spec = feeds::FeedSpec {
                 title: config.title.clone(),
