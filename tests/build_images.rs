@@ -422,3 +422,68 @@ fn file_names_with_spaces_and_commas_make_valid_srcsets() {
     assert!(!main.contains("Screen Shot"), "{main}");
     assert_eq!(media_files(&site, "Screen Shot, 1-").len(), 4);
 }
+
+#[test]
+fn svg_drawings_in_media_are_published_sanitised_at_their_size() {
+    let site = Site::fixture("basic");
+    site.write(
+        "media/charts/growth.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 640 320\" onload=\"alert(1)\"><script>alert(2)</script><rect width=\"640\" height=\"320\" fill=\"#4a7\"/><image href=\"https://tracker.example/pixel.png\"/></svg>",
+    );
+    site.write(
+        "media/plain.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"48\" height=\"24\"><circle r=\"4\"/></svg>",
+    );
+    site.write("media/broken.svg", "<svg viewBox=\"0 0 9 9\"><g></svg>");
+    site.write(
+        "content/posts/chart.md",
+        "---\ntitle: Chart\ndate: 2024-05-01\n---\n\n![Growth \"2024\"](/media/charts/growth.svg)\n",
+    );
+    let run = site.build();
+    assert_eq!(
+        run.stderr,
+        "media/broken.svg: warning: not published: not valid SVG: ill-formed document: expected `</g>`, but `</svg>` was found (line 1)\n  hint: fix the file, or remove it from media/\nmedia/charts/growth.svg: warning: published without 3 part(s) that could run code or load other files (scripts, event handlers, external references)\n  hint: nothing to do if the drawing looks right; remove those parts from the file to silence this\n"
+    );
+    let main = site.main_of("public/posts/chart/index.html");
+    assert!(
+        main.contains("<img src=\"/media/charts/growth.svg\" alt=\"Growth “2024”\" width=\"640\" height=\"320\" loading=\"lazy\" decoding=\"async\">"),
+        "{main}"
+    );
+    let published = site.read("public/media/charts/growth.svg");
+    assert!(
+        published.contains("<rect width=\"640\" height=\"320\" fill=\"#4a7\"/>")
+            && !published.contains("alert")
+            && !published.contains("onload")
+            && !published.contains("tracker.example"),
+        "{published}"
+    );
+    assert_eq!(
+        site.read("public/media/plain.svg"),
+        site.read("media/plain.svg"),
+        "a clean SVG is published byte for byte"
+    );
+    assert!(!site.exists("public/media/broken.svg"));
+
+    // An edit reaches the output on the next build.
+    site.write(
+        "media/plain.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"48\" height=\"24\"><circle r=\"5\"/></svg>",
+    );
+    site.build();
+    assert!(site.read("public/media/plain.svg").contains("r=\"5\""));
+
+    // A drawing is no cover: covers need raster variants for feeds and cards.
+    crate::support::assert_build_fails(
+        |site| {
+            site.write(
+                "media/plain.svg",
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 4 4\"/>",
+            );
+            site.write(
+                "content/posts/chart.md",
+                "---\ntitle: Chart\ndate: 2024-05-01\ncover: plain.svg\n---\n\nx\n",
+            );
+        },
+        "content/posts/chart.md:4:1: error: field `cover`: `plain.svg` cannot be used: an SVG drawing can be shown in a post, but not as a cover or avatar; use JPEG, PNG, WebP or GIF\n  hint: re-export it as a JPEG, PNG or WebP within the limits in config.toml [images]\nerror: build failed with 1 error(s); the output folder was not changed\n",
+    );
+}

@@ -354,9 +354,13 @@ impl Run<'_, '_> {
                     .out_path
                     .strip_prefix("media/")
                     .unwrap_or(&asset.out_path);
-                matches!(media.get(rel), Some(images::MediaEntry::Other(_)))
+                matches!(
+                    media.get(rel),
+                    Some(images::MediaEntry::Other(_) | images::MediaEntry::Vector(_))
+                )
             })
             .collect();
+        self.diagnostics.extend(svg_problems(&media));
         let jobs = render::plan(site_index, config);
         // The same pages and copied files as last time: the same output set.
         let same_plan = self
@@ -479,24 +483,33 @@ impl Run<'_, '_> {
         let copy_all = previous
             .as_ref()
             .is_none_or(|p| p.rest_generation != sources.rest_generation);
-        let copies: Vec<Result<(), Diagnostic>> = site
-            .static_files
-            .par_iter()
-            .chain(plain_media.par_iter().copied())
-            .map(|asset| {
-                if !writing {
-                    return Ok(());
-                }
-                if copy_all {
-                    stager
-                        .copy(&asset.out_path, &asset.source)
+        let copies: Vec<Result<(), Diagnostic>> =
+            site.static_files
+                .par_iter()
+                .chain(plain_media.par_iter().copied())
+                .map(|asset| {
+                    if !writing {
+                        return Ok(());
+                    }
+                    if copy_all {
+                        // SVGs are published as the sanitiser left them.
+                        let drawing = asset.out_path.strip_prefix("media/").and_then(|rel| {
+                            match media.get(rel) {
+                                Some(images::MediaEntry::Vector(drawing)) => Some(drawing),
+                                _ => None,
+                            }
+                        });
+                        match drawing {
+                            Some(drawing) => stager.put(&asset.out_path, &drawing.bytes),
+                            None => stager.copy(&asset.out_path, &asset.source),
+                        }
                         .map_err(|err| write_error(&asset.source, &err))?;
-                } else {
-                    stager.keep();
-                }
-                Ok(())
-            })
-            .collect();
+                    } else {
+                        stager.keep();
+                    }
+                    Ok(())
+                })
+                .collect();
         self.clock.lap("render", jobs.len(), progress);
         let mut fresh: Vec<(String, Output)> = Vec::new();
         let mut failed = Vec::new();
@@ -601,6 +614,35 @@ impl Run<'_, '_> {
         self.clock.lap("write", self.report.write.written, progress);
         Ok(())
     }
+}
+
+/// Warnings for SVGs under media/ that the sanitiser changed or could not
+/// read (those are not published).
+fn svg_problems(media: &images::MediaIndex) -> Vec<Diagnostic> {
+    media
+        .iter()
+        .filter(|(rel, _)| rel.to_ascii_lowercase().ends_with(".svg"))
+        .filter_map(|(rel, entry)| {
+            let path = Path::new("media").join(rel);
+            match entry {
+                images::MediaEntry::Vector(drawing) if drawing.removed > 0 => Some(
+                    Diagnostic::warning(
+                        path,
+                        format!(
+                            "published without {} part(s) that could run code or load other files (scripts, event handlers, external references)",
+                            drawing.removed
+                        ),
+                    )
+                    .hint("nothing to do if the drawing looks right; remove those parts from the file to silence this"),
+                ),
+                images::MediaEntry::Broken(reason) => Some(
+                    Diagnostic::warning(path, format!("not published: {reason}"))
+                        .hint("fix the file, or remove it from media/"),
+                ),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// A hash of `value` for keys kept in memory (not stable across programs).

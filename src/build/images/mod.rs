@@ -11,6 +11,7 @@
 
 pub mod process;
 pub mod source;
+pub mod svg;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -98,8 +99,23 @@ pub enum MediaEntry {
     Image(ImageInfo),
     /// Looks like an image (by name or magic bytes) but cannot be used: why.
     Broken(String),
-    /// Anything else (SVG, PDF…): published as it is.
+    /// An SVG drawing: published sanitised (see [`svg`]), shown at its size.
+    Vector(VectorInfo),
+    /// Anything else (PDF, video…): published as it is.
     Other(PathBuf),
+}
+
+/// A sanitised SVG under media/.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VectorInfo {
+    /// Width in CSS pixels.
+    pub width: u32,
+    /// Height in CSS pixels.
+    pub height: u32,
+    /// The sanitised file, as published.
+    pub bytes: std::sync::Arc<[u8]>,
+    /// Parts the sanitiser removed (scripts, handlers, external references).
+    pub removed: usize,
 }
 
 /// Every file under media/, keyed by its path relative to media/.
@@ -223,6 +239,13 @@ pub fn probe_again(
 }
 
 fn probe_file(asset: &AssetFile, settings: &ImageSettings) -> MediaEntry {
+    let is_svg = asset
+        .source
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    if is_svg {
+        return probe_svg(asset, settings);
+    }
     // Sniff the start first: other media (videos, PDFs) may be large and
     // are never read whole here.
     let mut head = Vec::with_capacity(64);
@@ -275,6 +298,27 @@ fn probe_file(asset: &AssetFile, settings: &ImageSettings) -> MediaEntry {
                 source: asset.source.clone(),
             })
         }
+        Err(reason) => MediaEntry::Broken(reason),
+    }
+}
+
+fn probe_svg(asset: &AssetFile, settings: &ImageSettings) -> MediaEntry {
+    let size = std::fs::metadata(&asset.source).map_or(0, |m| m.len());
+    if let Err(reason) = source::check_size(size, settings) {
+        return MediaEntry::Broken(reason);
+    }
+    let text = match std::fs::read(&asset.source).map(String::from_utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err(_)) => return MediaEntry::Broken("not an SVG image: it is not UTF-8 text".into()),
+        Err(err) => return MediaEntry::Broken(format!("cannot read the file: {err}")),
+    };
+    match svg::sanitise(text.strip_prefix('\u{feff}').unwrap_or(&text)) {
+        Ok(clean) => MediaEntry::Vector(VectorInfo {
+            width: clean.width,
+            height: clean.height,
+            bytes: clean.bytes.into(),
+            removed: clean.removed,
+        }),
         Err(reason) => MediaEntry::Broken(reason),
     }
 }

@@ -348,6 +348,9 @@ pub fn usable(entry: Option<&MediaEntry>) -> Result<&ImageInfo, String> {
     match entry {
         Some(MediaEntry::Image(info)) => Ok(info),
         Some(MediaEntry::Broken(reason)) => Err(reason.clone()),
+        Some(MediaEntry::Vector(_)) => Err(
+            "an SVG drawing can be shown in a post, but not as a cover or avatar; use JPEG, PNG, WebP or GIF".into(),
+        ),
         Some(MediaEntry::Other(_)) => {
             Err("not an image: the content is not JPEG, PNG, WebP or GIF".into())
         }

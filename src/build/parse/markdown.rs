@@ -17,7 +17,7 @@ use pulldown_cmark::{
 };
 use serde::Serialize;
 
-use crate::build::images::{Crop, MediaIndex, PictureOptions, image_html};
+use crate::build::images::{Crop, MediaEntry, MediaIndex, PictureOptions, image_html};
 use crate::build::parse::highlight;
 use crate::config::{ImageSettings, RawHtml};
 use crate::diagnostic::LineIndex;
@@ -388,6 +388,22 @@ impl<'a> Renderer<'a, '_> {
         if let (Some(media), Some(rel)) = (self.options.media, url.strip_prefix("/media/")) {
             let rel = percent_decode(rel.split(['?', '#']).next().unwrap_or(rel));
             let line = self.line_of(offset);
+            if let Some(MediaEntry::Vector(drawing)) = media.index.get(&rel) {
+                let mut html = format!(
+                    "<img src=\"{}{}\" alt=\"{}\" width=\"{}\" height=\"{}\"",
+                    self.options.base_path.trim_end_matches('/'),
+                    escape_attr(url),
+                    escape_attr(alt.trim()),
+                    drawing.width,
+                    drawing.height
+                );
+                if !title.is_empty() {
+                    let _ = write!(html, " title=\"{}\"", escape_attr(title));
+                }
+                html.push_str(" loading=\"lazy\" decoding=\"async\">");
+                self.out.push(Event::Html(html.into()));
+                return;
+            }
             match crate::build::images::process::usable(media.index.get(&rel)) {
                 Ok(info) => {
                     let options = PictureOptions {
