@@ -17,7 +17,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use rayon::prelude::*;
 
 use super::context::page_count;
-use super::{JobKind, RenderJob, Target, Theme};
+use super::{JobKind, RenderJob, Theme};
 use crate::build::index::SiteIndex;
 use crate::build::page::Page;
 use crate::config::Config;
@@ -142,10 +142,7 @@ impl KeyInputs<'_> {
             JobKind::Sitemap => self.sitemap.hash(&mut h),
             JobKind::Robots => {}
             JobKind::Redirect(target) => {
-                let page = match target {
-                    Target::Post(i) => &index.posts[i],
-                    Target::Page(i) => &index.pages[i],
-                };
+                let page = target.page(index);
                 (&page.url_path, &page.title).hash(&mut h);
             }
         }

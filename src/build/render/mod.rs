@@ -92,6 +92,16 @@ pub enum Target {
     Page(usize),
 }
 
+impl Target {
+    /// The page redirected to.
+    pub fn page(self, index: &SiteIndex) -> &crate::build::page::Page {
+        match self {
+            Target::Post(i) => &index.posts[i],
+            Target::Page(i) => &index.pages[i],
+        }
+    }
+}
+
 /// One output file to produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderJob {
@@ -566,11 +576,7 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
         }
         JobKind::NotFound => "404.html",
         JobKind::Redirect(target) => {
-            let page = match target {
-                Target::Post(i) => &index.posts[i],
-                Target::Page(i) => &index.pages[i],
-            };
-            return Ok(feeds::redirect(page, config).into_bytes());
+            return Ok(feeds::redirect(target.page(index), config).into_bytes());
         }
         JobKind::SiteFeed => {
             let spec = feeds::FeedSpec {
