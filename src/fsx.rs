@@ -72,9 +72,15 @@ pub fn atomic_write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// replacing a file that is already there. The file appears whole or not at
 /// all.
 pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    create_new_atomic_with(path, bytes, Durability::Synced)
+}
+
+/// [`create_new_atomic`] with a choice of durability: an import writes
+/// thousands of files it can write again from the source, and an fsync per
+/// file would cost more than the whole conversion.
+pub fn create_new_atomic_with(path: &Path, bytes: &[u8], durability: Durability) -> io::Result<()> {
     let temp = temp_path_for(path);
-    let result =
-        write_temp(&temp, bytes, Durability::Synced).and_then(|()| fs::hard_link(&temp, path));
+    let result = write_temp(&temp, bytes, durability).and_then(|()| fs::hard_link(&temp, path));
     let _ = fs::remove_file(&temp);
     result
 }

@@ -15,5 +15,6 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod fsx;
+pub mod import;
 pub mod server;
 pub mod store;

@@ -22,6 +22,8 @@ mod build_writes;
 mod cli;
 /// Upload, avatar and build accept the same images, with the same messages.
 mod image_parity;
+/// `quire import`: every URL of each generator's fixture kept, clean builds.
+mod import;
 /// The password rule at every entry point.
 mod password_rule;
 /// The live preview: watching, failed builds, reload events, scheduling.

@@ -10,79 +10,6 @@ use chrono::Utc;
 use super::Outcome;
 use crate::store::posts::{self, NewPost};
 
-/// The default theme, embedded so `quire init` works from the binary alone.
-/// `tests` below checks that this list matches themes/default/ on disk.
-pub(crate) const THEME_FILES: &[(&str, &[u8])] = &[
-    (
-        "themes/default/static/css/quire.css",
-        include_bytes!("../../themes/default/static/css/quire.css"),
-    ),
-    (
-        "themes/default/templates/404.html",
-        include_bytes!("../../themes/default/templates/404.html"),
-    ),
-    (
-        "themes/default/templates/author.html",
-        include_bytes!("../../themes/default/templates/author.html"),
-    ),
-    (
-        "themes/default/templates/authors.html",
-        include_bytes!("../../themes/default/templates/authors.html"),
-    ),
-    (
-        "themes/default/templates/base.html",
-        include_bytes!("../../themes/default/templates/base.html"),
-    ),
-    (
-        "themes/default/templates/index.html",
-        include_bytes!("../../themes/default/templates/index.html"),
-    ),
-    (
-        "themes/default/templates/page.html",
-        include_bytes!("../../themes/default/templates/page.html"),
-    ),
-    (
-        "themes/default/templates/partials/description.html",
-        include_bytes!("../../themes/default/templates/partials/description.html"),
-    ),
-    (
-        "themes/default/templates/partials/pagination.html",
-        include_bytes!("../../themes/default/templates/partials/pagination.html"),
-    ),
-    (
-        "themes/default/templates/partials/post-list.html",
-        include_bytes!("../../themes/default/templates/partials/post-list.html"),
-    ),
-    (
-        "themes/default/templates/partials/post-meta.html",
-        include_bytes!("../../themes/default/templates/partials/post-meta.html"),
-    ),
-    (
-        "themes/default/templates/partials/post-summary.html",
-        include_bytes!("../../themes/default/templates/partials/post-summary.html"),
-    ),
-    (
-        "themes/default/templates/partials/tags.html",
-        include_bytes!("../../themes/default/templates/partials/tags.html"),
-    ),
-    (
-        "themes/default/templates/partials/toc.html",
-        include_bytes!("../../themes/default/templates/partials/toc.html"),
-    ),
-    (
-        "themes/default/templates/post.html",
-        include_bytes!("../../themes/default/templates/post.html"),
-    ),
-    (
-        "themes/default/templates/tag.html",
-        include_bytes!("../../themes/default/templates/tag.html"),
-    ),
-    (
-        "themes/default/templates/tags.html",
-        include_bytes!("../../themes/default/templates/tags.html"),
-    ),
-];
-
 const STARTER_CONFIG: &str = r#"# Site settings. See the quire README for every key.
 title = "My quire site"
 description = "Notes and essays."
@@ -120,7 +47,7 @@ pub(super) fn init(dir: &Path) -> anyhow::Result<Outcome> {
         "---\ntitle: Hello, world\ndate: {}\nauthor: author\ntags: [welcome]\n---\n\nThis is your first post. Write Markdown here; run `quire build` to make the site.\n\n## Next steps\n\n- Edit `config.toml`\n- Add posts with `quire new post \"Title\"`\n",
         today.format("%Y-%m-%d")
     );
-    let mut files: Vec<(String, Vec<u8>)> = THEME_FILES
+    let mut files: Vec<(String, Vec<u8>)> = crate::store::theme::THEME_FILES
         .iter()
         .map(|(p, b)| ((*p).to_string(), b.to_vec()))
         .collect();
@@ -185,24 +112,5 @@ pub(super) fn new_post(root: &Path, title: &str, author: Option<&str>) -> anyhow
             Ok(Outcome::Usage)
         }
         Err(err) => Err(err.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn embedded_theme_matches_the_theme_folder() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut on_disk: Vec<String> = walkdir::WalkDir::new(root.join("themes/default"))
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| crate::build::load::slash_path(e.path().strip_prefix(root).unwrap()))
-            .collect();
-        on_disk.sort();
-        let embedded: Vec<String> = THEME_FILES.iter().map(|(p, _)| (*p).to_string()).collect();
-        assert_eq!(embedded, on_disk, "update THEME_FILES in src/cli/init.rs");
     }
 }

@@ -4,6 +4,7 @@
 //! into exit codes: 0 success, 1 content/template/config errors, 2 usage.
 
 mod build;
+mod import;
 mod init;
 mod serve;
 mod user;
@@ -58,6 +59,9 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Convert a Jekyll, Hugo or Zola site, or a WordPress export, into a
+    /// new quire site that keeps every URL.
+    Import(ImportArgs),
     /// Create new content.
     New {
         /// What to create.
@@ -82,6 +86,21 @@ pub struct BuildArgs {
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// Print a machine-readable report (pages, timings, warnings, errors) on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `quire import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// What the source is.
+    #[arg(value_enum)]
+    pub generator: crate::import::Generator,
+    /// The site's folder (for WordPress: the export file, WXR). Only read.
+    pub src: PathBuf,
+    /// Folder for the new site (created if missing; must be empty).
+    pub dest: PathBuf,
+    /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
 }
@@ -207,6 +226,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check { root, drafts, json } => build::check(&root, drafts, json),
         Command::Serve(args) => serve::serve(&args),
         Command::User { root, command } => user::user(&root, command),
+        Command::Import(args) => import::import(&args),
         Command::New {
             what:
                 NewCommand::Post {

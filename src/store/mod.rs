@@ -8,3 +8,4 @@ pub mod media;
 pub mod posts;
 pub mod profiles;
 pub mod settings;
+pub mod theme;

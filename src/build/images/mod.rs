@@ -540,6 +540,22 @@ pub fn image_html(
     picture_html(&variants, base_path, options)
 }
 
+/// The site path (no base path, no leading `/`) of the full-size copy of
+/// image `rel`: what a plain link to the image ("click for the original")
+/// points to, since images are published only as variants.
+pub fn full_size_path(rel: &str, info: &ImageInfo, settings: &ImageSettings) -> String {
+    let variants = variants(rel, info, Crop::Fit, settings);
+    let Some(fallback) = variants.first().map(|v| v.format) else {
+        return format!("media/{}", encode_url_path(rel));
+    };
+    let largest = variants
+        .iter()
+        .filter(|v| v.format == fallback)
+        .max_by_key(|v| v.width)
+        .unwrap_or(&variants[0]);
+    encode_url_path(&largest.out_path)
+}
+
 /// `<picture>` markup for `variants` (from [`variants`]), with the site's base path.
 pub fn picture_html(variants: &[Variant], base_path: &str, options: &PictureOptions<'_>) -> String {
     let Some(first) = variants.first() else {
@@ -724,6 +740,13 @@ mod tests {
             "media/Screen%20Shot%2C%202%22x%22.png"
         );
         assert_eq!(encode_url_path("media/été.jpg"), "media/%C3%A9t%C3%A9.jpg");
+    }
+
+    #[test]
+    fn a_plain_link_to_an_image_gets_its_largest_fallback_variant() {
+        let path = full_size_path("my pics/a.jpg", &info(1000, 500), &settings());
+        assert!(path.starts_with("media/my%20pics/a-1000w-"), "{path}");
+        assert!(path.ends_with(".jpg"), "{path}");
     }
 
     #[test]

@@ -181,6 +181,16 @@ pub fn parse(split: &Split<'_>) -> Result<FrontMatter, Vec<FrontMatterError>> {
     }
 }
 
+/// The fields of a front matter block as generic values, before any field
+/// is typed: importers map other generators' fields from these.
+pub fn raw_fields(split: &Split<'_>) -> Result<Map<String, Value>, Vec<FrontMatterError>> {
+    match split.format {
+        None => Ok(Map::new()),
+        Some(Format::Yaml) => parse_yaml(split),
+        Some(Format::Toml) => parse_toml(split),
+    }
+}
+
 fn parse_yaml(split: &Split<'_>) -> Result<Map<String, Value>, Vec<FrontMatterError>> {
     if split.front.trim().is_empty() {
         return Ok(Map::new());

@@ -206,7 +206,10 @@ impl<'a> Renderer<'a, '_> {
                     }
                     other => (other, dest_url),
                 };
-                let dest_url = self.checked_url(dest_url, offset, LinkKind::Link);
+                let dest_url = match self.image_link(&dest_url) {
+                    Some(full_size) => full_size,
+                    None => self.checked_url(dest_url, offset, LinkKind::Link),
+                };
                 self.out.push(Event::Start(Tag::Link {
                     link_type,
                     dest_url,
@@ -456,6 +459,21 @@ impl<'a> Renderer<'a, '_> {
 
     /// Keeps allowed URLs (adding the base path to site-absolute ones),
     /// records them, and replaces anything else with `#`.
+    /// A link to a raster image in media/ points to its largest variant
+    /// (the original is not published) and asks for the image to be made.
+    /// `None` for every other link.
+    fn image_link(&mut self, url: &str) -> Option<CowStr<'a>> {
+        let media = self.options.media?;
+        let rel = url.strip_prefix("/media/")?;
+        let rel = percent_decode(rel.split(['?', '#']).next().unwrap_or(rel));
+        let info = media.index.image(&rel)?;
+        let path = crate::build::images::full_size_path(&rel, info, media.settings);
+        if !self.rendered.images.contains(&rel) {
+            self.rendered.images.push(rel);
+        }
+        Some(CowStr::from(format!("{}{path}", self.options.base_path)))
+    }
+
     fn checked_url(&mut self, url: CowStr<'a>, offset: usize, kind: LinkKind) -> CowStr<'a> {
         let line = self.line_of(offset);
         if !is_allowed_url(&url) {
@@ -517,7 +535,8 @@ impl<'a> Renderer<'a, '_> {
     }
 
     fn raw_html(&mut self, html: CowStr<'a>) {
-        if html.trim() == "<!-- more -->" {
+        // `<!--more-->` (Hugo, WordPress) and `<!-- more -->` alike.
+        if is_more_marker(&html) {
             if self.more_at.is_none() {
                 self.more_at = Some(self.out.len());
             }
@@ -777,6 +796,15 @@ pub fn escape_attr(text: &str) -> String {
     out
 }
 
+/// The summary marker, however it is spaced (`<!--more-->` is Hugo's and
+/// WordPress's spelling).
+fn is_more_marker(html: &str) -> bool {
+    html.trim()
+        .strip_prefix("<!--")
+        .and_then(|rest| rest.strip_suffix("-->"))
+        .is_some_and(|inner| inner.trim() == "more")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -839,6 +867,9 @@ mod tests {
         );
         assert!(!r.html.contains("more"));
         assert_eq!(r.word_count, 5);
+        let tight = md("One.\n\n<!--more-->\n\nTwo.\n");
+        assert_eq!(tight.before_more.as_deref(), Some("<p>One.</p>\n"));
+        assert!(!tight.html.contains("more"), "{}", tight.html);
     }
 
     #[test]

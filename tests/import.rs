@@ -1,0 +1,337 @@
+use std::path::Path;
+
+use crate::support::{Site, repo_root, run_quire, tree};
+
+/// Imports `tests/fixtures/import/<name>` (read in place, never copied) into
+/// a new folder and returns that folder and the run.
+fn import(generator: &str, name: &str, extra: &[&str]) -> (Site, crate::support::Run) {
+    let out = Site::empty();
+    let src = repo_root().join("tests/fixtures/import").join(name);
+    let dest = out.path("site");
+    let mut args = vec![
+        "import",
+        generator,
+        src.to_str().unwrap(),
+        dest.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = run_quire(out.root(), &args);
+    (out, run)
+}
+
+/// Builds the imported site: no error, no warning (so no broken internal
+/// link), and `quire check` agrees.
+#[track_caller]
+fn builds_clean(out: &Site) {
+    let site = out.path("site");
+    let site = site.to_str().unwrap();
+    let check = run_quire(out.root(), &["check", "--root", site]);
+    check.assert_code(0);
+    let build = run_quire(out.root(), &["build", "--root", site]);
+    build.assert_code(0);
+    assert_eq!(
+        build.stderr, "",
+        "the imported site builds without warnings"
+    );
+}
+
+/// Every old URL is served: the page itself or a redirect to it.
+#[track_caller]
+fn serves(out: &Site, old_urls: &[(&str, &str)]) {
+    let public = out.path("site/public");
+    for (old, new) in old_urls {
+        let rel = old.trim_start_matches('/');
+        let file = if rel.ends_with(".html") {
+            public.join(rel)
+        } else {
+            public.join(rel).join("index.html")
+        };
+        let html = std::fs::read_to_string(&file)
+            .unwrap_or_else(|_| panic!("old URL {old} is not served ({} missing)", file.display()));
+        if old != new {
+            assert!(
+                html.contains("url=https://") && html.contains(&format!("{new}\">")),
+                "{old} should redirect to {new}:\n{html}"
+            );
+            assert!(html.contains("<link rel=\"canonical\""), "{html}");
+        }
+    }
+    let sitemap = std::fs::read_to_string(public.join("sitemap.xml")).unwrap();
+    for (old, new) in old_urls {
+        if old != new {
+            assert!(
+                !sitemap.contains(&format!("{old}<")),
+                "{old} is in the sitemap"
+            );
+        }
+    }
+}
+
+#[test]
+fn jekyll_site_imports_with_every_url_kept() {
+    let src = repo_root().join("tests/fixtures/import/jekyll");
+    let before = tree(&src);
+    let (out, run) = import("jekyll", "jekyll", &[]);
+    run.assert_code(0);
+    assert_eq!(tree(&src), before, "the source is only read");
+    assert!(
+        run.stdout
+            .contains("5 posts (2 drafts), 3 pages, 3 authors, 1 media files, 7 redirects"),
+        "{}",
+        run.stdout
+    );
+    for expected in [
+        "review: _posts/2017-01-01-welcome.md:21: Liquid `{% assign x = 1 %}` is not run by quire",
+        "review: _posts/notdated.md: Jekyll publishes only posts named YYYY-MM-DD-title",
+        "review: index.html: a listing page made with Liquid loops",
+        "review: feed.xml: made with Liquid",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing `{expected}` in\n{}",
+            run.stdout
+        );
+    }
+    builds_clean(&out);
+    serves(
+        &out,
+        &[
+            (
+                "/release/2016/10/06/jekyll-sass-converter-3.0-released.html",
+                "/posts/jekyll-sass-converter-3.0-released/",
+            ),
+            (
+                "/news/sass-3/",
+                "/posts/jekyll-sass-converter-3.0-released/",
+            ),
+            ("/2017/01/01/welcome.html", "/posts/welcome/"),
+            ("/blog/2018/05/05/Category-Dir.html", "/posts/category-dir/"),
+            ("/about/", "/about/"),
+            ("/docs/guide.html", "/docs/guide/"),
+            ("/contact.html", "/contact/"),
+        ],
+    );
+    // A plain link to an image reaches its full-size copy.
+    let about = out.read("site/public/about/index.html");
+    let href = about
+        .split("href=\"/media/assets/img/photo-64w-")
+        .nth(1)
+        .expect("link to the photo");
+    let file = format!(
+        "site/public/media/assets/img/photo-64w-{}",
+        &href[..href.find('"').unwrap()]
+    );
+    assert!(Path::new(&out.path(&file)).is_file(), "{file} is published");
+    let welcome = out.read("site/content/posts/welcome.md");
+    for expected in [
+        "date: 2017-01-01T10:30:00+01:00",
+        "![A photo](/media/assets/img/photo.png)",
+        "```ruby\nputs",
+        "Liquid looks like {{ this }}.",
+        "[release](/posts/jekyll-sass-converter-3.0-released/)",
+        "[guide](/docs/guide/)",
+        "[feed](/atom.xml)",
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+    ] {
+        assert!(
+            welcome.contains(expected),
+            "missing `{expected}` in\n{welcome}"
+        );
+    }
+    let release = out.read("site/content/posts/jekyll-sass-converter-3.0-released.md");
+    assert!(
+        release.contains("author: mattr-\nslug: jekyll-sass-converter-3.0-released\n"),
+        "{release}"
+    );
+    assert!(
+        release.contains("[welcome post](/posts/welcome/)"),
+        "{release}"
+    );
+    assert!(
+        release.contains("<!-- more -->"),
+        "the excerpt separator: {release}"
+    );
+    assert_eq!(
+        out.read("site/content/authors/mattr-.md"),
+        "---\ntitle: Matt Rogers\n---\n\nMaintains the converter.\n"
+    );
+    let category = out.read("site/content/posts/category-dir.md");
+    assert!(
+        category.contains("tags:\n- blog\n- one\n- two\nauthors:\n- matt-r\n- ada\n"),
+        "{category}"
+    );
+    let draft = out.read("site/content/posts/custom.md");
+    assert!(
+        draft.contains("draft: true"),
+        "published: false is a draft: {draft}"
+    );
+    let config = out.read("site/config.toml");
+    assert!(
+        config.contains("base_url = \"https://example.org/\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("smart_punctuation = true"),
+        "kramdown curls quotes: {config}"
+    );
+    let page = out.read("site/public/posts/jekyll-sass-converter-3.0-released/index.html");
+    assert!(
+        page.contains("Matt Rogers"),
+        "the byline uses the display name"
+    );
+    assert!(page.contains("<code>--cfg</code>"), "{page}");
+}
+
+#[test]
+fn zola_site_imports_with_every_url_kept() {
+    let (out, run) = import("zola", "zola", &["--json"]);
+    run.assert_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["generator"], "zola");
+    assert_eq!(
+        (
+            &report["posts"],
+            &report["pages"],
+            &report["authors"],
+            &report["media"],
+            &report["redirects"]
+        ),
+        (&3.into(), &1.into(), &3.into(), &3.into(), &4.into()),
+        "{report:#}"
+    );
+    let items = report["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["file"] == "content/2024-05-01-announcing-1.78.md"
+                && i["line"] == 19
+                && i["message"].as_str().unwrap().contains("`custom_widget`")),
+        "{items:#?}"
+    );
+    builds_clean(&out);
+    serves(
+        &out,
+        &[
+            ("/2024/05/01/Rust-1.78.0/", "/posts/announcing-1-78/"),
+            ("/2024/05/01/Rust-1.78.0.html", "/posts/announcing-1-78/"),
+            ("/inside-rust/all-hands/", "/posts/all-hands/"),
+            ("/2024/06/01/bundle/", "/posts/bundle/"),
+            ("/governance/", "/governance/"),
+        ],
+    );
+    let release = out.read("site/content/posts/announcing-1-78.md");
+    for expected in [
+        "date: 2024-05-01",
+        "author: the-release-team",
+        "summary: A new release with `--cfg` fixes.",
+        "release: true",
+        "[governance page](/governance/)",
+        "[Inside Rust post](/posts/all-hands/#agenda)",
+        "[bundle post](/posts/bundle/)",
+        "[the old URL](/posts/announcing-1-78/)",
+        "{{ custom_widget(x=1) }}",
+    ] {
+        assert!(
+            release.contains(expected),
+            "missing `{expected}` in\n{release}"
+        );
+    }
+    let hands = out.read("site/content/posts/all-hands.md");
+    assert!(
+        hands.contains("tags:\n- Inside Rust\n- meetings\n"),
+        "a nested section is a tag: {hands}"
+    );
+    assert!(hands.contains("[section](/tags/inside-rust/)"), "{hands}");
+    let bundle = out.read("site/content/posts/bundle.md");
+    assert!(
+        bundle.contains("![A chart](/media/2024-06-01-bundle/chart.svg)"),
+        "{bundle}"
+    );
+    assert!(out.exists("site/public/media/2024-06-01-bundle/chart.svg"));
+    assert!(
+        out.read("site/config.toml")
+            .contains("smart_punctuation = false"),
+        "Zola does not curl quotes by default"
+    );
+    let page = out.read("site/public/posts/announcing-1-78/index.html");
+    assert!(
+        page.contains("Pass <code>--cfg</code> to rustc, and \"quotes\" stay straight."),
+        "{page}"
+    );
+    assert!(page.contains("<table>"), "{page}");
+}
+
+#[test]
+fn import_refuses_a_full_destination_and_a_wrong_source() {
+    let out = Site::empty();
+    out.write("site/keep.txt", "mine");
+    let src = repo_root().join("tests/fixtures/import/jekyll");
+    let run = run_quire(
+        out.root(),
+        &["import", "jekyll", src.to_str().unwrap(), "site"],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr.starts_with(
+            "error: `site` is not empty: quire import only writes into a new or empty folder"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(out.read("site/keep.txt"), "mine");
+    let run = run_quire(
+        out.root(),
+        &["import", "zola", src.to_str().unwrap(), "new"],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("is not a Zola site: it has no config.toml"),
+        "{}",
+        run.stderr
+    );
+    assert!(!Path::new(&out.path("new")).exists(), "nothing is written");
+    let run = run_quire(
+        out.root(),
+        &[
+            "import",
+            "jekyll",
+            src.to_str().unwrap(),
+            src.join("inside").to_str().unwrap(),
+        ],
+    );
+    run.assert_code(2);
+    assert!(run.stderr.contains("is inside"), "{}", run.stderr);
+}
+
+#[test]
+fn a_post_that_cannot_be_read_is_skipped_and_the_exit_code_says_so() {
+    let src = Site::empty();
+    src.write("_config.yml", "title: T\nurl: https://t.example\n");
+    src.write(
+        "_posts/2020-01-01-good.md",
+        "---\ntitle: Good\n---\nFine.\n",
+    );
+    src.write(
+        "_posts/2020-01-02-bad.md",
+        "---\ntitle: [unclosed\n---\nBody.\n",
+    );
+    let dest = src.path("../").join(format!(
+        "{}-out",
+        src.root().file_name().unwrap().to_string_lossy()
+    ));
+    let run = run_quire(
+        src.root(),
+        &["import", "jekyll", ".", dest.to_str().unwrap()],
+    );
+    run.assert_code(1);
+    assert!(
+        run.stdout
+            .contains("skipped: _posts/2020-01-02-bad.md:3: invalid YAML in front matter"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("1 posts (0 drafts)"), "{}", run.stdout);
+    assert!(dest.join("content/posts/good.md").exists());
+    std::fs::remove_dir_all(&dest).unwrap();
+}
