@@ -183,6 +183,87 @@ fn jekyll_site_imports_with_every_url_kept() {
 }
 
 #[test]
+fn hugo_site_imports_with_every_url_kept() {
+    let (out, run) = import("hugo", "hugo", &[]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("4 posts (1 drafts), 2 pages, 2 authors, 3 media files, 6 redirects"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "review: content/posts/first-post.md:23: the shortcode `notice` is not run by quire"
+        ),
+        "{}",
+        run.stdout
+    );
+    builds_clean(&out);
+    // The URLs `hugo` 0.168 writes for the fixture (permalinks, a relative
+    // alias beside the page, a bundle titled by `:slug`, `url`).
+    serves(
+        &out,
+        &[
+            ("/2020/03/first-post/", "/posts/first-post/"),
+            ("/2020/03/legacy-first/", "/posts/first-post/"),
+            ("/old/first/", "/posts/first-post/"),
+            ("/2020/04/second-post.v2/", "/posts/second-post.v2/"),
+            ("/2021/01/a-bundle/", "/posts/bundle/"),
+            ("/about/", "/about/"),
+            ("/install/", "/install/"),
+        ],
+    );
+    let first = out.read("site/content/posts/first-post.md");
+    for expected in [
+        "[second post](/posts/second-post.v2/)",
+        "```go\nfunc main() {}\n```",
+        "![The logo](/media/images/logo.png)\n\n*Our logo*",
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "{{< notice warning >}}\nA custom shortcode.\n{{< /notice >}}",
+        "[bundle](/posts/bundle/)",
+        "author: grace-hopper",
+        "tags:\n- Notes\n- rust\n- web\n",
+    ] {
+        assert!(first.contains(expected), "missing `{expected}` in\n{first}");
+    }
+    let second = out.read("site/content/posts/second-post.v2.md");
+    assert!(second.contains("updated: 2020-04-05T08:00:00+00:00\ntags:\n- Intro\nauthor: ada\nsummary: The second one.\n"), "{second}");
+    assert!(
+        second.contains("[feed](/atom.xml)") && second.contains("Escaped: {{< youtube abc >}}"),
+        "{second}"
+    );
+    assert!(
+        out.read("site/content/posts/bundle.md")
+            .contains("![A photo](/media/posts/bundle/photo.png)")
+    );
+    assert!(
+        out.read("site/content/about.md").contains("all [posts](/)"),
+        "a section listing becomes the home page"
+    );
+    assert_eq!(
+        out.read("site/content/authors/ada.md"),
+        "---\ntitle: Ada Lovelace\n---\n\nWrote the first program.\n"
+    );
+    let config = out.read("site/config.toml");
+    assert!(
+        config.contains("smart_punctuation = true"),
+        "Hugo's typographer is on by default: {config}"
+    );
+    assert!(
+        config.contains("raw_html = \"allow\""),
+        "renderer.unsafe: {config}"
+    );
+    let home = out.read("site/public/index.html");
+    assert!(!home.contains("Unfinished"), "drafts stay drafts");
+    let page = out.read("site/public/posts/first-post/index.html");
+    assert!(
+        page.contains("\u{201c}quotes\u{201d}"),
+        "curly quotes as Hugo made them: {page}"
+    );
+}
+
+#[test]
 fn zola_site_imports_with_every_url_kept() {
     let (out, run) = import("zola", "zola", &["--json"]);
     run.assert_code(0);
@@ -287,6 +368,17 @@ fn import_refuses_a_full_destination_and_a_wrong_source() {
     assert!(
         run.stderr
             .contains("is not a Zola site: it has no config.toml"),
+        "{}",
+        run.stderr
+    );
+    let zola = repo_root().join("tests/fixtures/import/zola");
+    let run = run_quire(
+        out.root(),
+        &["import", "hugo", zola.to_str().unwrap(), "new"],
+    );
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("is not a Hugo site: its config.toml has Zola's `base_url`; import it with `quire import zola`"),
         "{}",
         run.stderr
     );

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::Generator;
 use super::ImportError;
-use super::model::{AuthorInfo, Doc, DocKind, Found, MediaFile, Settings, Site, When};
+use super::model::{Doc, DocKind, Found, MediaFile, Settings, Site, When};
 use super::report::Report;
 use super::source::{self, Parsed};
 use super::text::{self, Tag};
@@ -68,7 +68,7 @@ pub(super) fn read(src: &Path) -> Result<Site, ImportError> {
         .map(|file| read_file(src, file, &context))
         .collect();
     site.merge(found);
-    site.authors = data_authors(src)?;
+    site.authors = source::data_authors(&src.join("_data"))?;
     Ok(site)
 }
 
@@ -765,29 +765,6 @@ fn liquid_output(inner: &str, vars: &[(&str, String)]) -> Option<String> {
         && (base.starts_with('"') && base.ends_with('"')
             || base.starts_with('\'') && base.ends_with('\''));
     (quoted && url_filters && !filters.is_empty()).then(|| base[1..base.len() - 1].to_string())
-}
-
-/// `_data/authors.yml`: display names and bios by the key posts use.
-fn data_authors(src: &Path) -> Result<Vec<AuthorInfo>, ImportError> {
-    let mut authors = Vec::new();
-    for name in ["authors.yml", "authors.yaml", "authors.json"] {
-        let Some(data) = source::read_config(&src.join("_data").join(name))? else {
-            continue;
-        };
-        for (key, value) in data {
-            let field = |names: &[&str]| {
-                names
-                    .iter()
-                    .find_map(|n| value.get(*n).and_then(source::as_text))
-            };
-            authors.push(AuthorInfo {
-                key,
-                name: field(&["name", "display_name", "full_name"]),
-                bio: field(&["bio", "description", "about"]),
-            });
-        }
-    }
-    Ok(authors)
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! root-relative or relative), file references (`@/x.md`, `x.md`), static
 //! and co-located files now under /media/, feeds, tag pages and listings.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 
 use super::model::{Doc, MediaFile, Site};
@@ -82,6 +84,8 @@ struct Resolver<'a> {
     placed: &'a Placed,
     media: &'a [MediaFile],
     listing_links: &'a [(String, String)],
+    /// Old listing URLs (by [`url_key`]) → new URLs.
+    listing_urls: HashMap<String, String>,
 }
 
 impl<'a> Resolver<'a> {
@@ -110,6 +114,11 @@ impl<'a> Resolver<'a> {
             placed,
             media: &site.media,
             listing_links: &site.listing_links,
+            listing_urls: site
+                .listing_urls
+                .iter()
+                .map(|(old, new)| (url_key(old), new.clone()))
+                .collect(),
         }
     }
 
@@ -193,6 +202,9 @@ impl<'a> Resolver<'a> {
         }
         if matches!(key.as_str(), "/tags" | "/categories" | "/tag" | "/category") {
             return Resolution::New("/tags/".into());
+        }
+        if let Some(new) = self.listing_urls.get(&key) {
+            return Resolution::New(new.clone());
         }
         if self.placed.listings.contains(&key) {
             return Resolution::New("/".into());

@@ -3,7 +3,7 @@
 //! public URL.
 //!
 //! Data flows one way, as in the build:
-//! 1. a reader per source (`jekyll`, `zola`; `hugo` and `wordpress` to come)
+//! 1. a reader per source (`jekyll`, `hugo`, `zola`; `wordpress` to come)
 //!    turns the source into a `model::Site`: documents with the URLs they
 //!    had, media files, author names and settings, still in the source's
 //!    terms, bodies with the source's shortcodes already converted;
@@ -15,6 +15,7 @@
 //! The source is only read. Everything that needed a human lands in the
 //! [`Report`], with the source file and line.
 
+mod hugo;
 mod jekyll;
 mod links;
 mod model;
@@ -36,6 +37,8 @@ pub use report::{Item, ItemKind, Report};
 pub enum Generator {
     /// A Jekyll site folder (`_config.yml`, `_posts/`).
     Jekyll,
+    /// A Hugo site folder (`hugo.toml` or `config.*`, `content/`).
+    Hugo,
     /// A Zola site folder (`config.toml`, `content/`).
     Zola,
 }
@@ -44,6 +47,7 @@ impl fmt::Display for Generator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Jekyll => "Jekyll",
+            Self::Hugo => "Hugo",
             Self::Zola => "Zola",
         })
     }
@@ -114,6 +118,7 @@ pub fn import(generator: Generator, src: &Path, dest: &Path) -> Result<Report, I
     let started = std::time::Instant::now();
     let mut site = match generator {
         Generator::Jekyll => jekyll::read(src)?,
+        Generator::Hugo => hugo::read(src)?,
         Generator::Zola => zola::read(src)?,
     };
     let placed = place::place(&mut site);

@@ -25,6 +25,9 @@ pub(crate) struct Site {
     /// Links to listings quire does not have (Zola's `@/blog/_index.md`):
     /// content path → the URL that replaces it (the home or a tag page).
     pub listing_links: Vec<(String, String)>,
+    /// Listing URLs of the old site that no post URL implies (Hugo's
+    /// `/posts/` when posts live at `/2020/03/x/`): old URL → new URL.
+    pub listing_urls: Vec<(String, String)>,
 }
 
 /// Site settings taken from the source's configuration.

@@ -2,13 +2,14 @@
 //! loosely typed fields, dates in the forms generators write, config files
 //! and static folders.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Map, Value};
 
 use super::ImportError;
-use super::model::{Found, MediaFile, When};
+use super::model::{AuthorInfo, Found, MediaFile, When};
 use super::report::Report;
 use crate::build::parse::front_matter;
 
@@ -338,6 +339,84 @@ pub(crate) fn read_text(path: &Path, shown: &str, report: &mut Report) -> Option
             None
         }
     }
+}
+
+/// Display names and bios by the key posts use, from a data folder:
+/// `authors.yml` (Jekyll's `_data/`, Hugo's `data/`) or one file per
+/// author in `authors/` (Hugo themes).
+pub(crate) fn data_authors(data: &Path) -> Result<Vec<AuthorInfo>, ImportError> {
+    let mut entries: Vec<(String, Value)> = Vec::new();
+    for name in [
+        "authors.yml",
+        "authors.yaml",
+        "authors.toml",
+        "authors.json",
+    ] {
+        if let Some(data) = read_config(&data.join(name))? {
+            entries.extend(data);
+        }
+    }
+    let folder = data.join("authors");
+    if folder.is_dir() {
+        for file in files_below(&folder, |_| true)? {
+            let Some(stem) = file.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            if let Some(data) = read_config(&file)? {
+                entries.push((stem, Value::Object(data)));
+            }
+        }
+    }
+    Ok(entries
+        .into_iter()
+        .map(|(key, value)| {
+            let field = |names: &[&str]| names.iter().find_map(|n| value.get(*n).and_then(as_text));
+            AuthorInfo {
+                name: field(&["name", "display_name", "full_name", "title"]),
+                bio: field(&["bio", "description", "about"]),
+                key,
+            }
+        })
+        .collect())
+}
+
+/// Files that live beside the content (Zola and Hugo page bundles), as
+/// media at their path below the content folder: the old URL is the
+/// bundle page's URL plus the file's path inside the bundle, or for a file
+/// outside any bundle `loose_url` of its folder.
+pub(crate) fn co_located_media(
+    content: &Path,
+    files: Vec<PathBuf>,
+    bundle_urls: &HashMap<String, String>,
+    loose_url: impl Fn(&str) -> String,
+) -> Vec<Found> {
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let rel = rel(content, &file);
+            crate::fsx::check_relative(&rel).ok()?;
+            let (dir, name) = match rel.rsplit_once('/') {
+                Some((dir, name)) => (format!("{dir}/"), name.to_string()),
+                None => (String::new(), rel.clone()),
+            };
+            let base = bundle_urls
+                .iter()
+                .filter(|(bundle, _)| dir.starts_with(bundle.as_str()))
+                .max_by_key(|(bundle, _)| bundle.len())
+                .map_or_else(
+                    || loose_url(&dir),
+                    |(bundle, url)| format!("{url}{}", &dir[bundle.len()..]),
+                );
+            Some(Found {
+                media: Some(MediaFile {
+                    from: file,
+                    to: rel,
+                    old_url: format!("{base}{name}"),
+                }),
+                ..Found::default()
+            })
+        })
+        .collect()
 }
 
 /// The files of a static folder as media, at the same URL paths under

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::Generator;
 use super::ImportError;
-use super::model::{Doc, DocKind, Found, MediaFile, Settings, Site};
+use super::model::{Doc, DocKind, Found, Settings, Site};
 use super::report::Report;
 use super::source::{self, Parsed};
 use super::text;
@@ -54,37 +54,9 @@ pub(super) fn read(src: &Path) -> Result<Site, ImportError> {
         })
         .collect();
     site.merge(found);
-    let mut media = Vec::new();
-    for file in assets {
-        let rel = source::rel(&content, &file);
-        if crate::fsx::check_relative(&rel).is_err() {
-            continue;
-        }
-        let (dir, name) = rel
-            .rsplit_once('/')
-            .map_or(("", rel.as_str()), |(d, n)| (d, n));
-        let dir = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
-        let base = bundle_urls
-            .iter()
-            .filter(|(bundle, _)| dir.starts_with(bundle.as_str()))
-            .max_by_key(|(bundle, _)| bundle.len())
-            .map_or_else(
-                || format!("/{}", section_url(&dir)),
-                |(bundle, url)| format!("{url}{}", &dir[bundle.len()..]),
-            );
-        media.push(Found {
-            media: Some(MediaFile {
-                from: file.clone(),
-                to: rel.clone(),
-                old_url: format!("{base}{name}"),
-            }),
-            ..Found::default()
-        });
-    }
+    let mut media = source::co_located_media(&content, assets, &bundle_urls, |dir| {
+        format!("/{}", section_url(dir))
+    });
     media.extend(source::static_media(src, &src.join("static"))?);
     site.merge(media);
     let main = main_section(&site.docs, &sections);
