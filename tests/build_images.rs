@@ -424,6 +424,41 @@ fn file_names_with_spaces_and_commas_make_valid_srcsets() {
 }
 
 #[test]
+fn raw_html_images_in_media_reach_their_published_variant() {
+    // Imported WordPress bodies and hand-written figures use <img> tags:
+    // the original is not published, so the src must name a variant.
+    let site = Site::fixture("basic");
+    site.write("media/2020/01/photo.jpg", jpeg(1200, 600, None));
+    site.write(
+        "content/posts/figure.md",
+        "---\ntitle: Figure\ndate: 2024-01-10\n---\n\n<figure class=\"wp-block-image\">\n<a href=\"/media/2020/01/photo.jpg\"><img src=\"/media/2020/01/photo.jpg\" alt=\"A photo\" width=\"600\" height=\"300\"></a>\n<figcaption>At dusk</figcaption>\n</figure>\n\nSee <img src='/media/2020/01/photo.jpg' alt='inline'> and <a href=\"/media/missing.jpg\">this</a>.\n",
+    );
+    site.build();
+    let main = site.main_of("public/posts/figure/index.html");
+    // Both images (the sanitiser writes every attribute with `"`).
+    assert_eq!(
+        main.matches("<img src=\"/media/2020/01/photo-1200w-")
+            .count(),
+        2,
+        "{main}"
+    );
+    assert!(
+        main.contains("<a href=\"/media/2020/01/photo-1200w-"),
+        "{main}"
+    );
+    assert!(!main.contains("/media/2020/01/photo.jpg"), "{main}");
+    // What is not a known image stays as written.
+    assert!(main.contains("href=\"/media/missing.jpg\""), "{main}");
+    let published = media_files(&site, "2020/01/photo-1200w-");
+    assert!(!published.is_empty(), "the variant is written");
+    for (name, bytes) in &published {
+        if name.ends_with(".jpg") {
+            assert_eq!(dimensions(bytes), (1200, 600));
+        }
+    }
+}
+
+#[test]
 fn svg_drawings_in_media_are_published_sanitised_at_their_size() {
     let site = Site::fixture("basic");
     site.write(

@@ -427,3 +427,183 @@ fn a_post_that_cannot_be_read_is_skipped_and_the_exit_code_says_so() {
     assert!(dest.join("content/posts/good.md").exists());
     std::fs::remove_dir_all(&dest).unwrap();
 }
+
+#[test]
+fn wordpress_export_imports_with_every_url_kept() {
+    let src = repo_root().join("tests/fixtures/import/wordpress");
+    let before = tree(&src);
+    let (out, run) = import("wordpress", "wordpress/export.xml", &[]);
+    run.assert_code(0);
+    assert_eq!(tree(&src), before, "the export and its files are only read");
+    assert!(
+        run.stdout
+            .contains("6 posts (3 drafts), 3 pages, 2 authors, 3 media files, 4 redirects"),
+        "{}",
+        run.stdout
+    );
+    for expected in [
+        "review: export.xml:116: shortcode `[contact-form-7]` is not converted",
+        "review: export.xml:192: “Private notes” was private in WordPress: imported as a draft",
+        "review: export.xml:219: “Members only” was password-protected in WordPress: imported as a draft",
+        "review: export.xml:246: “Old thing” is in WordPress's trash: not imported",
+        "`/wp-content/uploads/2019/05/lost.jpg` is not in the uploads folder",
+        "entries of the custom type `product` were not imported (1)",
+        "comments were not imported (2)",
+        "1 attachment is used by no post or page",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing `{expected}` in\n{}",
+            run.stdout
+        );
+    }
+    builds_clean(&out);
+    serves(
+        &out,
+        &[
+            ("/2020/01/02/hello-world/", "/posts/hello-world/"),
+            ("/2020/02/release-3.0/", "/posts/release-3.0/"),
+            ("/about/", "/about/"),
+            ("/about/team/", "/about/team/"),
+        ],
+    );
+    let hello = out.read("site/content/posts/hello-world.md");
+    for expected in [
+        "title: Hello & welcome\n",
+        "date: 2020-01-02T11:00:00+01:00\n",
+        "tags:\n- News\n- C++\n",
+        "author: ada\n",
+        "cover: 2020/01/photo.jpg\n",
+        "<a href=\"/posts/release-3.0/\">release</a>",
+        "<!--more-->",
+        // The resized copy gives way to the original; no srcset to the old site.
+        "<img src=\"/media/2020/01/photo.jpg\" alt=\"The harbour\" class=\"wp-image-10\" />",
+        "```rust\nfn main() {\n    println!(\"<hi>\");\n}\n```",
+        "https://img.youtube.com/vi/dQw4w9WgXcQ/hqdefault.jpg",
+        "<p>Thanks for reading.</p>",
+    ] {
+        assert!(hello.contains(expected), "missing `{expected}` in\n{hello}");
+    }
+    assert!(!hello.contains("wp:"), "{hello}");
+    assert!(!hello.contains("srcset"), "{hello}");
+    assert!(!hello.contains("Uncategorized"), "{hello}");
+    let release = out.read("site/content/posts/release-3.0.md");
+    for expected in [
+        "author: mattr-\n",
+        "summary: Version 3.0, faster.\n",
+        "<p>Version 3.0 is out.<br>\nIt is faster.</p>",
+        // The caption's link to the attachment page reaches the file.
+        "<figure class=\"wp-caption aligncenter\"><a href=\"/media/2020/02/second.png\">",
+        "<figcaption>Build times</figcaption>",
+        "<img src=\"/media/2020/01/photo.jpg\" alt=\"The harbour\">",
+        "```php\n<?php echo \"hi\"; ?>\n```",
+        "<a href=\"/posts/hello-world/\">first post</a>",
+        "<a href=\"/media/2020/02/notes.pdf\">notes</a>",
+        "[contact-form-7 id=\"5\" title=\"Contact\"]",
+        "src=\"https://blog.example.org/wp-content/uploads/2019/05/lost.jpg\"",
+    ] {
+        assert!(
+            release.contains(expected),
+            "missing `{expected}` in\n{release}"
+        );
+    }
+    let draft = out.read("site/content/posts/work-in-progress.md");
+    assert!(draft.contains("draft: true\n"), "{draft}");
+    assert!(
+        draft.contains("date: 2021-03-01T08:00:00+00:00\n"),
+        "{draft}"
+    );
+    let members = out.read("site/content/posts/members-only.md");
+    assert!(members.contains("draft: true\n"), "{members}");
+    assert!(
+        out.read("site/content/about/draft-page.md")
+            .contains("draft: true\n")
+    );
+    assert_eq!(
+        out.read("site/content/authors/ada.md"),
+        "---\ntitle: Ada Lovelace\n---\n"
+    );
+    assert!(!out.exists("site/media/2020/01/unused.jpg"));
+    assert!(!out.exists("site/media/2020/01/photo-300x200.jpg"));
+    // What WordPress kept private stays so: no page, no redirect.
+    let public = out.path("site/public");
+    for private in [
+        "posts/members-only",
+        "2020/03/members-only",
+        "posts/private-notes",
+        "about/draft-page",
+        "posts/coming-soon",
+    ] {
+        assert!(!public.join(private).exists(), "{private} is published");
+    }
+    let built = out.read("site/public/posts/hello-world/index.html");
+    assert!(
+        built.contains("<img src=\"/media/2020/01/photo-16w-"),
+        "the body's image names a published variant:\n{built}"
+    );
+    assert!(built.contains("data-lang=\"rust\""), "{built}");
+    let team = out.read("site/public/about/team/index.html");
+    assert!(
+        team.contains("<a href=\"/about/\">about page</a>"),
+        "{team}"
+    );
+}
+
+#[test]
+fn wordpress_export_without_its_files_keeps_images_on_the_old_site() {
+    let out = Site::empty();
+    let export = repo_root().join("tests/fixtures/import/wordpress/export.xml");
+    out.write("export.xml", std::fs::read(&export).unwrap());
+    let run = run_quire(out.root(), &["import", "wordpress", "export.xml", "site"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("the uploaded files are not beside the export"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0 media files"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("lost.jpg"),
+        "one note, not one per file:\n{}",
+        run.stdout
+    );
+    let release = out.read("site/content/posts/release-3.0.md");
+    assert!(
+        release.contains("src=\"https://blog.example.org/wp-content/uploads/2020/02/second.png\""),
+        "{release}"
+    );
+    assert!(!release.contains("cover:"), "{release}");
+    builds_clean(&out);
+}
+
+#[test]
+fn wordpress_import_refuses_what_is_not_an_export() {
+    let out = Site::empty();
+    out.write(
+        "feed.xml",
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>",
+    );
+    out.write("broken.xml", "<rss><channel>\n<item><title>x</item>\n");
+    for (src, expected) in [
+        (
+            ".",
+            "pass the .xml file that WordPress's Tools → Export wrote",
+        ),
+        (
+            "feed.xml",
+            "line 1: not a WordPress export: it has no <rss> root",
+        ),
+        ("broken.xml", "line 2: not valid XML"),
+    ] {
+        let run = run_quire(out.root(), &["import", "wordpress", src, "new"]);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("is not a WordPress export"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(expected), "{src}: {}", run.stderr);
+    }
+    assert!(!Path::new(&out.path("new")).exists(), "nothing is written");
+}

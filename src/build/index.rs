@@ -163,6 +163,12 @@ pub fn index(pages: Vec<Arc<Page>>, options: &IndexOptions<'_>) -> (SiteIndex, D
         }
         keep
     });
+    // A page marked `draft` is as private as a draft post.
+    standalone.retain(|page| {
+        let keep = options.include_drafts || !page.draft;
+        hidden_posts += usize::from(!keep);
+        keep
+    });
     // Newest first; the slug breaks ties so the order never depends on input order.
     posts.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
 
@@ -309,8 +315,11 @@ impl Indexed {
             Ok(_) => None,
             Err(_) => {
                 let now = options.now.fixed_offset();
-                let hidden =
-                    page.kind == PageKind::Post && !listed(page, options.include_drafts, now);
+                let hidden = match page.kind {
+                    PageKind::Post => !listed(page, options.include_drafts, now),
+                    PageKind::Page => page.draft && !options.include_drafts,
+                    PageKind::Author => false,
+                };
                 hidden.then_some(Place::Hidden)
             }
         }
@@ -648,6 +657,20 @@ mod tests {
         assert_eq!(site.hidden_posts, 2);
         let (with_drafts, _) = run(&files, true);
         assert_eq!(with_drafts.posts.len(), 5);
+    }
+
+    #[test]
+    fn draft_pages_stay_private_unless_drafts_are_shown() {
+        let files = [
+            ("content/about.md", "---\ntitle: About\n---\n"),
+            ("content/plans.md", "---\ntitle: Plans\ndraft: true\n---\n"),
+        ];
+        let (site, _) = run(&files, false);
+        let urls: Vec<_> = site.pages.iter().map(|p| p.url_path.as_str()).collect();
+        assert_eq!(urls, ["about/"]);
+        assert_eq!(site.hidden_posts, 1);
+        let (with_drafts, _) = run(&files, true);
+        assert_eq!(with_drafts.pages.len(), 2);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct BuildReport {
     pub ok: bool,
     /// Published posts in this build.
     pub posts: usize,
-    /// Drafts and scheduled posts left out.
+    /// Drafts (posts and pages) and scheduled posts left out.
     pub hidden_posts: usize,
     /// HTML pages produced.
     pub pages: usize,

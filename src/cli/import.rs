@@ -23,7 +23,9 @@ pub(super) fn import(args: &ImportArgs) -> anyhow::Result<Outcome> {
         Err(err) if err.is_usage() => {
             eprintln!("error: {err}");
             if let ImportError::NotASource { .. } = err {
-                eprintln!("  hint: quire import jekyll|zola SRC_DIR DEST_DIR");
+                eprintln!(
+                    "  hint: quire import jekyll|hugo|zola SRC_DIR DEST_DIR, or quire import wordpress EXPORT.xml DEST_DIR"
+                );
             }
             Ok(Outcome::Usage)
         }

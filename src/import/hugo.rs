@@ -511,6 +511,7 @@ fn read_page(src: &Path, content: &Path, file: &Path, context: &Context) -> Foun
         slug,
         old_urls,
         extra,
+        cover: None,
         body,
         body_line,
     });

@@ -505,6 +505,7 @@ fn common(rel: &str, parsed: &mut Parsed, context: &Context, report: &mut Report
         slug: String::new(),
         old_urls,
         extra: Vec::new(),
+        cover: None,
         body,
         body_line: parsed.body_line,
     }

@@ -86,6 +86,8 @@ struct Resolver<'a> {
     listing_links: &'a [(String, String)],
     /// Old listing URLs (by [`url_key`]) → new URLs.
     listing_urls: HashMap<String, String>,
+    /// See `Site::external_paths`.
+    external_paths: &'a [String],
 }
 
 impl<'a> Resolver<'a> {
@@ -114,6 +116,7 @@ impl<'a> Resolver<'a> {
             placed,
             media: &site.media,
             listing_links: &site.listing_links,
+            external_paths: &site.external_paths,
             listing_urls: site
                 .listing_urls
                 .iter()
@@ -208,6 +211,13 @@ impl<'a> Resolver<'a> {
         }
         if self.placed.listings.contains(&key) {
             return Resolution::New("/".into());
+        }
+        if self
+            .external_paths
+            .iter()
+            .any(|p| key.starts_with(p.as_str()))
+        {
+            return Resolution::Keep;
         }
         Resolution::Unknown
     }

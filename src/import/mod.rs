@@ -3,7 +3,7 @@
 //! public URL.
 //!
 //! Data flows one way, as in the build:
-//! 1. a reader per source (`jekyll`, `hugo`, `zola`; `wordpress` to come)
+//! 1. a reader per source (`jekyll`, `hugo`, `zola`, `wordpress`)
 //!    turns the source into a `model::Site`: documents with the URLs they
 //!    had, media files, author names and settings, still in the source's
 //!    terms, bodies with the source's shortcodes already converted;
@@ -23,6 +23,7 @@ mod place;
 pub mod report;
 mod source;
 mod text;
+mod wordpress;
 mod write;
 mod zola;
 
@@ -41,6 +42,18 @@ pub enum Generator {
     Hugo,
     /// A Zola site folder (`config.toml`, `content/`).
     Zola,
+    /// A WordPress export file (WXR, from Tools → Export).
+    Wordpress,
+}
+
+impl Generator {
+    /// What SRC is for this generator, in messages.
+    fn source_noun(self) -> &'static str {
+        match self {
+            Self::Wordpress => "export",
+            _ => "site",
+        }
+    }
 }
 
 impl fmt::Display for Generator {
@@ -49,6 +62,7 @@ impl fmt::Display for Generator {
             Self::Jekyll => "Jekyll",
             Self::Hugo => "Hugo",
             Self::Zola => "Zola",
+            Self::Wordpress => "WordPress",
         })
     }
 }
@@ -63,7 +77,7 @@ pub enum ImportError {
     )]
     DestNotEmpty(PathBuf),
     /// SRC is not what the command said.
-    #[error("`{path}` is not a {generator} site: {reason}")]
+    #[error("`{path}` is not a {generator} {}: {reason}", generator.source_noun())]
     NotASource {
         /// What was asked for.
         generator: Generator,
@@ -114,12 +128,17 @@ impl ImportError {
 /// Imports `src` (a site folder, or a WXR file for WordPress) into the new
 /// or empty folder `dest` and reports what happened.
 pub fn import(generator: Generator, src: &Path, dest: &Path) -> Result<Report, ImportError> {
+    if generator == Generator::Wordpress {
+        // A folder here is the commonest slip: say what to pass first.
+        wordpress::check_file(src)?;
+    }
     check_dest(src, dest)?;
     let started = std::time::Instant::now();
     let mut site = match generator {
         Generator::Jekyll => jekyll::read(src)?,
         Generator::Hugo => hugo::read(src)?,
         Generator::Zola => zola::read(src)?,
+        Generator::Wordpress => wordpress::read(src)?,
     };
     let placed = place::place(&mut site);
     links::rewrite(&mut site, &placed);

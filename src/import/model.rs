@@ -28,6 +28,10 @@ pub(crate) struct Site {
     /// Listing URLs of the old site that no post URL implies (Hugo's
     /// `/posts/` when posts live at `/2020/03/x/`): old URL → new URL.
     pub listing_urls: Vec<(String, String)>,
+    /// Old URL path prefixes whose links stay as written, absolute to the
+    /// old site, without a note per link (the reader reported them once):
+    /// WordPress uploads whose files were not beside the export.
+    pub external_paths: Vec<String>,
 }
 
 /// Site settings taken from the source's configuration.
@@ -121,6 +125,8 @@ pub(crate) struct Doc {
     pub old_urls: Vec<String>,
     /// Other front matter, in source order.
     pub extra: Vec<(String, Value)>,
+    /// `cover`: a path under media/ (WordPress's featured image).
+    pub cover: Option<String>,
     /// Body (Markdown, or HTML that Markdown passes through).
     pub body: String,
     /// 1-based line of the body's first line in the source file.

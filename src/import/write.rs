@@ -178,6 +178,9 @@ fn document(doc: &Doc, spot: &PlacedDoc) -> String {
     if let Some(summary) = &doc.summary {
         put("summary", Yaml::String(summary.clone()));
     }
+    if let Some(cover) = &doc.cover {
+        put("cover", Yaml::String(cover.clone()));
+    }
     if let Some(slug) = &spot.slug {
         put("slug", Yaml::String(slug.clone()));
     }

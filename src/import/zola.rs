@@ -317,6 +317,7 @@ fn read_page(src: &Path, content: &Path, file: &Path) -> Found {
         slug,
         old_urls,
         extra,
+        cover: None,
         body,
         body_line,
     });

@@ -227,7 +227,7 @@ impl<'a> Renderer<'a, '_> {
                 self.copy_until_end(events, TagEnd::Paragraph);
                 self.first_paragraph = Some((start, self.out.len()));
             }
-            Event::Html(html) | Event::InlineHtml(html) => self.raw_html(html),
+            Event::Html(html) | Event::InlineHtml(html) => self.raw_html(html, offset),
             Event::Text(text) => {
                 self.words.push_str(&text);
                 self.out.push(Event::Text(text));
@@ -534,7 +534,7 @@ impl<'a> Renderer<'a, '_> {
         self.footnotes.push((label.to_string(), inner));
     }
 
-    fn raw_html(&mut self, html: CowStr<'a>) {
+    fn raw_html(&mut self, html: CowStr<'a>, offset: usize) {
         // `<!--more-->` (Hugo, WordPress) and `<!-- more -->` alike.
         if is_more_marker(&html) {
             if self.more_at.is_none() {
@@ -542,14 +542,51 @@ impl<'a> Renderer<'a, '_> {
             }
             return;
         }
-        match self.options.raw_html {
-            RawHtml::Escape => self.out.push(Event::Text(html)),
-            RawHtml::Allow => self.out.push(Event::Html(html)),
-            RawHtml::Sanitize => {
-                self.saw_raw_html = true;
-                self.out.push(Event::Html(html));
+        if self.options.raw_html == RawHtml::Escape {
+            self.out.push(Event::Text(html));
+            return;
+        }
+        let html = self.html_urls(html, offset);
+        if self.options.raw_html == RawHtml::Sanitize {
+            self.saw_raw_html = true;
+        }
+        self.out.push(Event::Html(html));
+    }
+
+    /// `src=` and `href=` in raw HTML (imported WordPress bodies,
+    /// hand-written figures) are checked like Markdown links, and those to
+    /// an image in media/ reach its largest variant: the original is not
+    /// published.
+    fn html_urls(&mut self, html: CowStr<'a>, offset: usize) -> CowStr<'a> {
+        if !html.contains('=') {
+            return html;
+        }
+        let mut out = String::with_capacity(html.len() + 32);
+        let mut copied = 0;
+        for (start, end, is_src) in url_attributes(&html) {
+            let url = &html[start..end];
+            if let Some(new) = self.image_link(url) {
+                out.push_str(&html[copied..start]);
+                out.push_str(&new);
+                copied = end;
+            } else if is_allowed_url(url) {
+                let kind = if is_src {
+                    LinkKind::Image
+                } else {
+                    LinkKind::Link
+                };
+                self.rendered.links.push(LinkRef {
+                    url: url.to_string(),
+                    line: self.line_of(offset),
+                    kind,
+                });
             }
         }
+        if copied == 0 {
+            return html;
+        }
+        out.push_str(&html[copied..]);
+        CowStr::from(out)
     }
 
     fn finish(mut self, summary: Summary, body_len: usize) -> Rendered {
@@ -643,6 +680,35 @@ fn citation_anchor(number: usize, citation: usize) -> String {
     } else {
         format!("fnref-{number}-{citation}")
     }
+}
+
+/// Byte ranges of the quoted values of `src=` and `href=` attributes in an
+/// HTML fragment, and whether it is a `src`.
+fn url_attributes(html: &str) -> Vec<(usize, usize, bool)> {
+    let bytes = html.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let after_space = i > 0 && bytes[i - 1].is_ascii_whitespace();
+        let name_len = [&b"src="[..], &b"href="[..]]
+            .iter()
+            .find(|name| {
+                bytes.len() >= i + name.len() && bytes[i..i + name.len()].eq_ignore_ascii_case(name)
+            })
+            .map(|name| name.len());
+        if let (true, Some(len)) = (after_space, name_len)
+            && let Some(&quote) = bytes.get(i + len)
+            && (quote == b'"' || quote == b'\'')
+            && let Some(close) = html[i + len + 1..].find(quote as char)
+        {
+            let start = i + len + 1;
+            found.push((start, start + close, len == 4));
+            i = start + close + 1;
+            continue;
+        }
+        i += 1;
+    }
+    found
 }
 
 /// Link and image URLs quire keeps: http, https, mailto, site-relative,
