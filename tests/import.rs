@@ -76,7 +76,7 @@ fn jekyll_site_imports_with_every_url_kept() {
     assert_eq!(tree(&src), before, "the source is only read");
     assert!(
         run.stdout
-            .contains("5 posts (2 drafts), 3 pages, 3 authors, 1 media files, 7 redirects"),
+            .contains("6 posts (2 drafts), 3 pages, 3 authors, 1 media files, 8 redirects"),
         "{}",
         run.stdout
     );
@@ -85,6 +85,7 @@ fn jekyll_site_imports_with_every_url_kept() {
         "review: _posts/notdated.md: Jekyll publishes only posts named YYYY-MM-DD-title",
         "review: index.html: a listing page made with Liquid loops",
         "review: feed.xml: made with Liquid",
+        "review: _posts/2020-03-03-chirpy-style.md:8: kramdown attribute lists (`{: …}`) removed (2)",
     ] {
         assert!(
             run.stdout.contains(expected),
@@ -105,7 +106,9 @@ fn jekyll_site_imports_with_every_url_kept() {
                 "/posts/jekyll-sass-converter-3.0-released/",
             ),
             ("/2017/01/01/welcome.html", "/posts/welcome/"),
-            ("/blog/2018/05/05/Category-Dir.html", "/posts/category-dir/"),
+            // `defaults:` give the posts below blog/ their permalink.
+            ("/blog/2018/Category-Dir/", "/posts/category-dir/"),
+            ("/2020/03/03/chirpy-style.html", "/posts/chirpy-style/"),
             ("/about/", "/about/"),
             ("/docs/guide.html", "/docs/guide/"),
             ("/contact.html", "/contact/"),
@@ -122,6 +125,20 @@ fn jekyll_site_imports_with_every_url_kept() {
         &href[..href.find('"').unwrap()]
     );
     assert!(Path::new(&out.path(&file)).is_file(), "{file} is published");
+    let chirpy = out.read("site/content/posts/chirpy-style.md");
+    assert!(
+        chirpy.contains("> A tip, styled by the theme.\n\n![Photo](/media/assets/img/photo.png)\n"),
+        "{chirpy}"
+    );
+    assert!(
+        chirpy.contains("`{{ page.title }}` and {% raw %}, kept as written"),
+        "render_with_liquid: false leaves Liquid alone:\n{chirpy}"
+    );
+    assert!(
+        chirpy.contains("{: not an attribute list in code }"),
+        "{chirpy}"
+    );
+    assert!(!chirpy.contains("layout"), "{chirpy}");
     let welcome = out.read("site/content/posts/welcome.md");
     for expected in [
         "date: 2017-01-01T10:30:00+01:00",

@@ -29,7 +29,33 @@ struct Context {
     collections: Vec<(String, Option<String>)>,
     /// Top-level names in `exclude`.
     exclude: Vec<String>,
+    /// `defaults:` of the config, least specific first.
+    defaults: Vec<Defaults>,
+    /// kramdown (Jekyll's default) reads `{: .class}` attribute lists.
+    kramdown: bool,
 }
+
+/// One entry of `defaults:`: front matter values for the files in scope.
+struct Defaults {
+    /// `scope.path` (a prefix; `*` matches within a segment), `""` for all.
+    path: String,
+    /// `scope.type`: `posts`, `drafts`, `pages` or a collection's name.
+    kind: Option<String>,
+    /// The values quire reads (others would only add noise to `extra`).
+    values: Map<String, Value>,
+}
+
+/// Front matter keys whose defaults change what the import does.
+const DEFAULT_KEYS: &[&str] = &[
+    "permalink",
+    "author",
+    "authors",
+    "categories",
+    "category",
+    "tags",
+    "published",
+    "render_with_liquid",
+];
 
 /// Reads the Jekyll site in `src`.
 pub(super) fn read(src: &Path) -> Result<Site, ImportError> {
@@ -147,6 +173,73 @@ fn context(config: &Map<String, Value>, settings: &Settings) -> Context {
         exclude: source::config_get(config, "exclude")
             .map(|e| source::as_list(e, &[]))
             .unwrap_or_default(),
+        defaults: defaults(config),
+        kramdown: !text("markdown")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .contains("commonmark"),
+    }
+}
+
+fn defaults(config: &Map<String, Value>) -> Vec<Defaults> {
+    let mut found: Vec<Defaults> = source::config_get(config, "defaults")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let scope = entry.get("scope");
+            let text = |key: &str| scope.and_then(|s| s.get(key)).and_then(source::as_text);
+            let values: Map<String, Value> = entry
+                .get("values")?
+                .as_object()?
+                .iter()
+                .filter(|(k, _)| DEFAULT_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Some(Defaults {
+                path: text("path")
+                    .unwrap_or_default()
+                    .trim_matches('/')
+                    .to_string(),
+                kind: text("type"),
+                values,
+            })
+        })
+        .filter(|d| !d.values.is_empty())
+        .collect();
+    // Jekyll lets the more specific scope win: a longer path, then a type.
+    found.sort_by_key(|d| (d.path.len(), d.kind.is_some()));
+    found
+}
+
+impl Defaults {
+    fn applies(&self, rel: &str, kind: &str) -> bool {
+        if self.kind.as_deref().is_some_and(|k| k != kind) {
+            return false;
+        }
+        if self.path.is_empty() {
+            return true;
+        }
+        // A folder or file path, segment by segment; `*` matches one segment.
+        let mut segments = rel.split('/');
+        self.path.split('/').all(|want| {
+            segments
+                .next()
+                .is_some_and(|have| want == "*" || want == have)
+        })
+    }
+}
+
+/// Fills in `defaults:` values the file's own front matter does not set.
+fn apply_defaults(parsed: &mut Parsed, rel: &str, kind: &str, context: &Context) {
+    let mut merged = Map::new();
+    for defaults in context.defaults.iter().filter(|d| d.applies(rel, kind)) {
+        for (key, value) in &defaults.values {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    for (key, value) in merged {
+        parsed.fields.entry(key).or_insert(value);
     }
 }
 
@@ -236,6 +329,13 @@ fn read_file(src: &Path, file: &Path, context: &Context) -> Found {
     let Some(mut parsed) = source::read_parsed(file, &rel, &mut found.report) else {
         return found;
     };
+    let kind = match &role {
+        Role::Post(_) => "posts",
+        Role::Draft => "drafts",
+        Role::Collection(name, _) => name,
+        Role::Other => "pages",
+    };
+    apply_defaults(&mut parsed, &rel, kind, context);
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -292,17 +392,16 @@ fn read_file(src: &Path, file: &Path, context: &Context) -> Found {
             let path = inner.rsplit_once('.').map_or(inner.as_str(), |(s, _)| s);
             let pattern =
                 permalink.map_or_else(|| format!("/{name}/:path:output_ext"), str::to_string);
-            let vars = [
-                ("collection", name.to_string()),
-                ("path", path.to_string()),
-                ("name", stem.clone()),
-                ("title", stem.clone()),
-                ("output_ext", ".html".to_string()),
-            ];
+            if is_listing_page(&parsed) {
+                found.report.review(&rel, None, LISTING);
+                return found;
+            }
+            let vars = page_vars(path, &stem, Some(name));
             page(
                 &rel,
                 &mut parsed,
                 &expand(&pattern, &vars),
+                &vars,
                 context,
                 &mut found.report,
             )
@@ -314,12 +413,8 @@ fn read_file(src: &Path, file: &Path, context: &Context) -> Found {
                     .review(&rel, None, "quire's theme makes the 404 page; not imported");
                 return found;
             }
-            if is_listing(&parsed.body) {
-                found.report.review(
-                    &rel,
-                    None,
-                    "a listing page made with Liquid loops: quire makes its own home, tag and author listings; not imported",
-                );
+            if is_listing(&parsed.body) || is_listing_page(&parsed) {
+                found.report.review(&rel, None, LISTING);
                 return found;
             }
             let dir = parts[..parts.len() - 1].join("/");
@@ -336,7 +431,16 @@ fn read_file(src: &Path, file: &Path, context: &Context) -> Found {
                 format!("/{dir}{stem}.html")
             };
             let html = !source::is_markdown(file);
-            let mut doc = page(&rel, &mut parsed, &default_url, context, &mut found.report);
+            let path = rel.rsplit_once('.').map_or(rel.as_str(), |(s, _)| s);
+            let vars = page_vars(path, &stem, None);
+            let mut doc = page(
+                &rel,
+                &mut parsed,
+                &default_url,
+                &vars,
+                context,
+                &mut found.report,
+            );
             if html {
                 doc.body = text::html_body(&doc.body);
             }
@@ -429,16 +533,52 @@ fn post(
     doc
 }
 
+/// What a listing page's review says.
+const LISTING: &str = "a listing page made with Liquid loops: quire makes its own home, tag and author listings; not imported";
+
+/// A page with no text whose layout makes a listing (the archives, tags
+/// and categories tabs of themes such as Chirpy).
+fn is_listing_page(parsed: &Parsed) -> bool {
+    let layout = parsed
+        .fields
+        .get("layout")
+        .and_then(source::as_text)
+        .unwrap_or_default();
+    parsed.body.trim().is_empty()
+        && matches!(
+            layout.as_str(),
+            "archives" | "archive" | "categories" | "category" | "tags" | "tag" | "home" | "blog"
+        )
+}
+
+/// The placeholders of a page's or collection document's permalink.
+fn page_vars(path: &str, stem: &str, collection: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        ("path", path.to_string()),
+        ("basename", stem.to_string()),
+        ("name", stem.to_string()),
+        ("title", stem.to_string()),
+        ("slug", slugify(stem)),
+        ("output_ext", ".html".to_string()),
+    ];
+    if let Some(name) = collection {
+        vars.push(("collection", name.to_string()));
+    }
+    vars
+}
+
 fn page(
     rel: &str,
     parsed: &mut Parsed,
     default_url: &str,
+    vars: &[(&str, String)],
     context: &Context,
     report: &mut Report,
 ) -> Doc {
+    // Placeholders in a page's own permalink (often set by `defaults:`).
     let url = parsed
         .take_text("permalink")
-        .unwrap_or_else(|| default_url.to_string());
+        .map_or_else(|| default_url.to_string(), |p| expand(&p, vars));
     let mut doc = common(rel, parsed, context, report);
     let stem = rel.rsplit('/').next().unwrap_or(rel);
     let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
@@ -479,7 +619,14 @@ fn common(rel: &str, parsed: &mut Parsed, context: &Context, report: &mut Report
         );
     }
     parsed.fields.remove("layout");
+    let run_liquid = parsed
+        .take("render_with_liquid")
+        .and_then(|v| source::as_bool(&v))
+        != Some(false);
     let mut body = std::mem::take(&mut parsed.body);
+    if context.kramdown {
+        body = without_attribute_lists(&body, rel, parsed.body_line, report);
+    }
     if let Some(separator) = &context.excerpt_separator {
         body = body.replacen(separator.as_str(), "\n<!-- more -->\n", 1);
     }
@@ -489,8 +636,14 @@ fn common(rel: &str, parsed: &mut Parsed, context: &Context, report: &mut Report
         .cloned()
         .chain([("page.title", title.clone())])
         .collect();
-    let body = liquid(&body, rel, parsed.body_line, &vars, report);
-    let summary = summary.map(|s| liquid(&s, rel, 1, &vars, report));
+    let (body, summary) = if run_liquid {
+        (
+            liquid(&body, rel, parsed.body_line, &vars, report),
+            summary.map(|s| liquid(&s, rel, 1, &vars, report)),
+        )
+    } else {
+        (body, summary)
+    };
     Doc {
         source: rel.to_string(),
         content_path: rel.to_string(),
@@ -616,6 +769,72 @@ fn expand(pattern: &str, vars: &[(&str, String)]) -> String {
         collapsed.push(c);
     }
     collapsed
+}
+
+/// kramdown's inline attribute lists removed, outside code: whole lines
+/// (`{: .prompt-info }` under a paragraph) and those right after a link or
+/// image (`![x](a.png){: width="700" }`). quire's Markdown has no such
+/// syntax, so they would show as text; what they styled is listed once.
+fn without_attribute_lists(
+    body: &str,
+    rel: &str,
+    first_line: usize,
+    report: &mut Report,
+) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut fence: Option<&str> = None;
+    let mut removed = 0;
+    let mut first_at = None;
+    for (n, line) in body.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim();
+        if let Some(marker) = fence {
+            if trimmed.starts_with(marker) {
+                fence = None;
+            }
+            out.push_str(line);
+            continue;
+        }
+        if let Some(marker) = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m)) {
+            fence = Some(marker);
+            out.push_str(line);
+            continue;
+        }
+        let whole =
+            trimmed.starts_with("{:") && trimmed.ends_with('}') && !trimmed.starts_with("{::");
+        if whole {
+            if trimmed.replace(' ', "").contains("toc") {
+                // `* TOC` + `{:toc}`: kramdown's table of contents, which
+                // quire's theme shows by itself; the list item goes too.
+                let last = out.trim_end_matches('\n').rfind('\n').map_or(0, |i| i + 1);
+                let item = out[last..].trim();
+                if ["* ", "- ", "1. "].iter().any(|m| item.starts_with(m)) {
+                    out.truncate(last);
+                }
+            }
+            removed += 1;
+            first_at.get_or_insert(n);
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("){:") {
+            let Some(close) = rest[at..].find('}') else {
+                break;
+            };
+            out.push_str(&rest[..=at]);
+            rest = &rest[at + close + 1..];
+            removed += 1;
+            first_at.get_or_insert(n);
+        }
+        out.push_str(rest);
+    }
+    if let Some(at) = first_at {
+        report.review(
+            rel,
+            Some(first_line + at),
+            format!("kramdown attribute lists (`{{: …}}`) removed ({removed}): quire's Markdown has none; the classes and sizes they set are gone"),
+        );
+    }
+    out
 }
 
 const LIQUID: &[(&str, &str)] = &[("{%", "%}"), ("{{", "}}")];
@@ -791,6 +1010,46 @@ mod tests {
             "/2016/10/a/"
         );
         assert_eq!(expand("blog/:title", &vars), "/blog/a");
+    }
+
+    #[test]
+    fn defaults_apply_by_path_and_type_the_specific_one_winning() {
+        let config: Map<String, Value> = serde_json::from_str(
+            r#"{"defaults": [
+                {"scope": {"path": "_posts", "type": "posts"}, "values": {"permalink": "/p/:title/"}},
+                {"scope": {"path": ""}, "values": {"permalink": "/all/:title/", "author": "ada", "toc": true}},
+                {"scope": {"path": "docs/*/x.md"}, "values": {"author": "bob"}}
+            ]}"#,
+        )
+        .unwrap();
+        let all = defaults(&config);
+        assert_eq!(all[0].path, "", "least specific first");
+        assert!(!all[0].values.contains_key("toc"), "only keys quire reads");
+        assert!(all[1].applies("_posts/2020-01-01-a.md", "posts"));
+        assert!(!all[1].applies("_posts/2020-01-01-a.md", "drafts"));
+        assert!(!all[1].applies("_postsx/a.md", "posts"));
+        assert!(all[2].applies("docs/v1/x.md", "pages"));
+        assert!(!all[2].applies("docs/v1/y.md", "pages"));
+    }
+
+    #[test]
+    fn kramdown_attribute_lists_go_outside_code() {
+        let mut report = Report::default();
+        let out = without_attribute_lists(
+            "> Tip\n{: .prompt-tip }\n\n![a](x.png){: width=\"7\" } and [b](y){:.c}\n```\n{: kept }\n```\n{:toc}\n",
+            "p.md",
+            5,
+            &mut report,
+        );
+        assert_eq!(
+            out,
+            "> Tip\n\n![a](x.png) and [b](y)\n```\n{: kept }\n```\n"
+        );
+        assert_eq!(report.items[0].line, Some(6));
+        assert!(report.items[0].message.contains("(4)"));
+        let out =
+            without_attribute_lists("Intro\n\n* TOC\n{:toc}\n\n## A\n", "p.md", 1, &mut report);
+        assert_eq!(out, "Intro\n\n\n## A\n");
     }
 
     #[test]
