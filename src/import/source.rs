@@ -155,6 +155,22 @@ pub(crate) fn date_prefix(name: &str) -> Option<(When, &str)> {
     (!rest.is_empty()).then_some((when, rest))
 }
 
+/// The day a URL path or file path names in `YYYY/MM/DD` segments (Zola
+/// sites keep their dates only there: `path = "2024/05/06/check-cfg"`).
+pub(crate) fn date_in_path(path: &str) -> Option<When> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    segments.windows(3).find_map(|w| {
+        let digits = |s: &str, len: std::ops::RangeInclusive<usize>| {
+            len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        if digits(w[0], 4..=4) && digits(w[1], 1..=2) && digits(w[2], 1..=2) {
+            parse_when(&format!("{}-{:0>2}-{:0>2}", w[0], w[1], w[2]))
+        } else {
+            None
+        }
+    })
+}
+
 /// Reads and cuts the document at `path` (shown as `shown`); an unreadable
 /// file or broken front matter is skipped in `report`, with its line.
 pub(crate) fn read_parsed(path: &Path, shown: &str, report: &mut Report) -> Option<Parsed> {
@@ -497,6 +513,10 @@ mod tests {
             ("2024-05-01".into(), "hello-world")
         );
         assert!(date_prefix("2024-05-01").is_none());
+        let day = date_in_path("inside-rust/2024/5/06/check-cfg").unwrap();
+        assert_eq!(day.to_front_matter(), "2024-05-06");
+        assert!(date_in_path("2024/13/06/x").is_none());
+        assert!(date_in_path("releases/1.91.1").is_none());
         assert!(date_prefix("hello").is_none());
     }
 

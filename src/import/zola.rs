@@ -175,9 +175,18 @@ fn main_section(docs: &[Doc], sections: &BTreeMap<String, Section>) -> String {
             .entry(section_of(&doc.content_path, sections))
             .or_default() += 1;
     }
+    // The shallowest section with posts is the blog; the ones nested in it
+    // (the Rust blog's `inside-rust/`) are sub-blogs, even when they have
+    // more posts. Between siblings, the one with most posts wins.
+    let depth = |dir: &str| dir.matches('/').count();
     counts
         .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.len().cmp(&a.0.len())))
+        .max_by(|a, b| {
+            depth(&b.0)
+                .cmp(&depth(&a.0))
+                .then(a.1.cmp(&b.1))
+                .then(b.0.cmp(&a.0))
+        })
         .map(|(dir, _)| dir)
         .unwrap_or_default()
 }
@@ -242,6 +251,7 @@ fn read_page(src: &Path, content: &Path, file: &Path) -> Found {
         .take_text("slug")
         .unwrap_or_else(|| slugify(&name_part));
     let path = parsed.take_text("path");
+    let date = date.or_else(|| path.as_deref().and_then(source::date_in_path));
     let old_url = match path {
         Some(path) => {
             let path = path.trim_matches('/');
