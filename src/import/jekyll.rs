@@ -24,7 +24,7 @@ struct Context {
     /// `excerpt_separator`, replaced with `<!-- more -->`.
     excerpt_separator: Option<String>,
     /// `{{ site.* }}` values.
-    site_vars: Vec<(&'static str, String)>,
+    site_vars: Vec<(String, String)>,
     /// Collections with `output: true`: folder name → permalink.
     collections: Vec<(String, Option<String>)>,
     /// Top-level names in `exclude`.
@@ -137,7 +137,9 @@ pub(super) fn folder_name(src: &Path) -> String {
 
 fn context(config: &Map<String, Value>, settings: &Settings) -> Context {
     let text = |key: &str| source::config_text(config, key);
-    let permalink = match text("permalink").as_deref() {
+    // The posts collection's own permalink wins over the site's.
+    let permalink = text("collections.posts.permalink").or_else(|| text("permalink"));
+    let permalink = match permalink.as_deref() {
         None | Some("date") => "/:categories/:year/:month/:day/:title:output_ext".to_string(),
         Some("pretty") => "/:categories/:year/:month/:day/:title/".to_string(),
         Some("ordinal") => "/:categories/:year/:y_day/:title:output_ext".to_string(),
@@ -161,14 +163,7 @@ fn context(config: &Map<String, Value>, settings: &Settings) -> Context {
         pretty_pages: permalink.ends_with('/'),
         permalink,
         excerpt_separator: text("excerpt_separator").filter(|s| s.trim() != "<!-- more -->"),
-        site_vars: vec![
-            ("site.title", settings.title.clone()),
-            ("site.description", settings.description.clone()),
-            ("site.author", author.unwrap_or_default()),
-            ("site.url", String::new()),
-            ("site.baseurl", String::new()),
-            ("site.github.url", String::new()),
-        ],
+        site_vars: site_vars(config, settings, author),
         collections,
         exclude: source::config_get(config, "exclude")
             .map(|e| source::as_list(e, &[]))
@@ -179,6 +174,50 @@ fn context(config: &Map<String, Value>, settings: &Settings) -> Context {
             .to_ascii_lowercase()
             .contains("commonmark"),
     }
+}
+
+/// `{{ site.* }}` values: the URL ones empty (links become site-relative,
+/// which the link rewrite then maps), then every text, number or flag of
+/// the config, nested ones by their dotted name (`site.twitter.username`).
+fn site_vars(
+    config: &Map<String, Value>,
+    settings: &Settings,
+    author: Option<String>,
+) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = [
+        ("site.title", settings.title.clone()),
+        ("site.description", settings.description.clone()),
+        ("site.author", author.unwrap_or_default()),
+        ("site.url", String::new()),
+        ("site.baseurl", String::new()),
+        ("site.github.url", String::new()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    fn walk(
+        prefix: &str,
+        map: &Map<String, Value>,
+        depth: usize,
+        vars: &mut Vec<(String, String)>,
+    ) {
+        for (key, value) in map {
+            let name = format!("{prefix}.{key}");
+            match value {
+                Value::Object(inner) if depth < 2 => walk(&name, inner, depth + 1, vars),
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                    if !vars.iter().any(|(n, _)| *n == name)
+                        && let Some(text) = source::as_text(value)
+                    {
+                        vars.push((name, text));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    walk("site", config, 0, &mut vars);
+    vars
 }
 
 fn defaults(config: &Map<String, Value>) -> Vec<Defaults> {
@@ -294,6 +333,10 @@ fn read_file(src: &Path, file: &Path, context: &Context) -> Found {
         Role::Other
     };
     let mut found = Found::default();
+    if matches!(role, Role::Other) && parts.last().is_some_and(|n| n.starts_with('_')) {
+        // Jekyll publishes no `_name` file (`_config.yml` among them).
+        return found;
+    }
     let is_content = source::is_markdown(file)
         || file
             .extension()
@@ -633,7 +676,7 @@ fn common(rel: &str, parsed: &mut Parsed, context: &Context, report: &mut Report
     let vars: Vec<(&str, String)> = context
         .site_vars
         .iter()
-        .cloned()
+        .map(|(name, value)| (name.as_str(), value.clone()))
         .chain([("page.title", title.clone())])
         .collect();
     let (body, summary) = if run_liquid {
@@ -1030,6 +1073,31 @@ mod tests {
         assert!(!all[1].applies("_postsx/a.md", "posts"));
         assert!(all[2].applies("docs/v1/x.md", "pages"));
         assert!(!all[2].applies("docs/v1/y.md", "pages"));
+    }
+
+    #[test]
+    fn the_posts_collection_permalink_and_config_values_are_read() {
+        let config: Map<String, Value> = serde_json::from_str(
+            r#"{"permalink": "pretty", "repository": "https://github.com/jekyll/jekyll",
+                "twitter": {"username": "jekyllrb"}, "exclude": ["a"],
+                "collections": {"posts": {"permalink": "/news/:year/:month/:day/:title/"}}}"#,
+        )
+        .unwrap();
+        let context = context(&config, &Settings::default());
+        assert_eq!(context.permalink, "/news/:year/:month/:day/:title/");
+        let var = |name: &str| {
+            context
+                .site_vars
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            var("site.repository"),
+            Some("https://github.com/jekyll/jekyll")
+        );
+        assert_eq!(var("site.twitter.username"), Some("jekyllrb"));
+        assert_eq!(var("site.url"), Some(""));
     }
 
     #[test]
