@@ -205,7 +205,7 @@ fn hugo_site_imports_with_every_url_kept() {
     run.assert_code(0);
     assert!(
         run.stdout
-            .contains("4 posts (1 drafts), 2 pages, 2 authors, 3 media files, 6 redirects"),
+            .contains("4 posts (1 drafts), 2 pages, 3 authors, 3 media files, 6 redirects"),
         "{}",
         run.stdout
     );
@@ -245,7 +245,7 @@ fn hugo_site_imports_with_every_url_kept() {
         assert!(first.contains(expected), "missing `{expected}` in\n{first}");
     }
     let second = out.read("site/content/posts/second-post.v2.md");
-    assert!(second.contains("updated: 2020-04-05T08:00:00+00:00\ntags:\n- Intro\nauthor: ada\nsummary: The second one.\n"), "{second}");
+    assert!(second.contains("updated: 2020-04-05T08:00:00+00:00\ntags:\n- Intro\nauthors:\n- ada\n- alan-t\nsummary: The second one.\n"), "{second}");
     assert!(
         second.contains("[feed](/atom.xml)") && second.contains("Escaped: {{< youtube abc >}}"),
         "{second}"
@@ -261,6 +261,11 @@ fn hugo_site_imports_with_every_url_kept() {
     assert_eq!(
         out.read("site/content/authors/ada.md"),
         "---\ntitle: Ada Lovelace\n---\n\nWrote the first program.\n"
+    );
+    // An `authors` taxonomy's term page is the author's profile.
+    assert_eq!(
+        out.read("site/content/authors/alan-t.md"),
+        "---\ntitle: Alan Turing\n---\n\nBroke codes.\n"
     );
     let config = out.read("site/config.toml");
     assert!(

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::Generator;
 use super::ImportError;
-use super::model::{Doc, DocKind, Found, Settings, Site, When};
+use super::model::{AuthorInfo, Doc, DocKind, Found, Settings, Site, When};
 use super::report::Report;
 use super::source::{self, Parsed};
 use super::text;
@@ -96,14 +96,32 @@ pub(super) fn read(src: &Path) -> Result<Site, ImportError> {
         .collect();
     site.merge(found);
     let main = main_sections(&config, &site.docs);
+    let mut author_pages = Vec::new();
     for branch in &branches {
         let rel = source::rel(&content, branch);
         let dir = &rel[..rel.rfind('/').map_or(0, |i| i + 1)];
         let url = format!("/{}", lower_path(dir));
         bundle_urls.entry(dir.to_string()).or_insert(url.clone());
         let shown = source::rel(src, branch);
-        let has_text = source::read_parsed(branch, &shown, &mut site.report)
-            .is_some_and(|parsed| !parsed.body.trim().is_empty());
+        let parsed = source::read_parsed(branch, &shown, &mut site.report);
+        // `authors/<key>/_index.md`: an author taxonomy's term page holds
+        // the author's name and bio.
+        let term = rel
+            .strip_prefix("authors/")
+            .or_else(|| rel.strip_prefix("author/"))
+            .and_then(|r| r.strip_suffix("/_index.md"))
+            .filter(|key| !key.contains('/'));
+        let has_text = match (term, parsed) {
+            (Some(key), Some(mut parsed)) => {
+                author_pages.push(AuthorInfo {
+                    key: key.to_string(),
+                    name: parsed.take_text("title"),
+                    bio: Some(parsed.body.trim().to_string()).filter(|b| !b.is_empty()),
+                });
+                false
+            }
+            (_, parsed) => parsed.is_some_and(|parsed| !parsed.body.trim().is_empty()),
+        };
         // quire lists posts on the home page only.
         site.listing_links.push((rel.clone(), "/".into()));
         if has_text {
@@ -140,6 +158,7 @@ pub(super) fn read(src: &Path) -> Result<Site, ImportError> {
     media.extend(source::static_media(src, &dir_of("staticDir", "static"))?);
     site.merge(media);
     site.authors = source::data_authors(&dir_of("dataDir", "data"))?;
+    site.authors.extend(author_pages);
     Ok(site)
 }
 
@@ -378,7 +397,6 @@ fn read_page(src: &Path, content: &Path, file: &Path, context: &Context) -> Foun
         .take_text("title")
         .unwrap_or_else(|| base_name.clone());
     let slug_field = parsed.take_text("slug");
-    let slug = slug_field.clone().unwrap_or_else(|| urlize(&base_name));
     let section = section_of(&rel).to_string();
     let old_url = match parsed.take_text("url") {
         Some(url) => {
@@ -435,7 +453,12 @@ fn read_page(src: &Path, content: &Path, file: &Path, context: &Context) -> Foun
         }
     }
     let mut tags = Vec::new();
-    for taxonomy in &context.taxonomies {
+    // An `authors` taxonomy (Blowfish, Congo) names authors, not tags.
+    for taxonomy in context
+        .taxonomies
+        .iter()
+        .filter(|t| !matches!(t.as_str(), "author" | "authors"))
+    {
         if let Some(value) = parsed.take(taxonomy) {
             for tag in source::as_list(&value, &[',']) {
                 if !tags.contains(&tag) {
@@ -508,7 +531,10 @@ fn read_page(src: &Path, content: &Path, file: &Path, context: &Context) -> Foun
         tags,
         authors,
         summary,
-        slug,
+        // The new URL needs no date: it is in the front matter.
+        slug: slug_field.clone().unwrap_or_else(|| {
+            urlize(source::date_prefix(&base_name).map_or(base_name.as_str(), |(_, rest)| rest))
+        }),
         old_urls,
         extra,
         cover: None,
