@@ -30,6 +30,8 @@ mod password_rule;
 mod serve_live;
 /// The authoring server's JSON API over a real socket.
 mod server_api;
+/// Post history over the API: revisions, hand edits kept, restore.
+mod server_history;
 /// The authoring server's security floor.
 mod server_security;
 /// Two-factor login: setup, the second step, recovery, the admin rule.

@@ -145,7 +145,7 @@ impl From<PostError> for ApiError {
         let message = err.to_string();
         match err {
             PostError::InvalidSlug(_) => Self::bad_request("invalid_slug", message),
-            PostError::NotFound(_) => Self::not_found(message),
+            PostError::NotFound(_) | PostError::NoRevision(_) => Self::not_found(message),
             PostError::SlugTaken(_) => Self::new(StatusCode::CONFLICT, "slug_taken", message),
             PostError::Invalid(fields) => Self::invalid(fields),
             PostError::Stale { current } => Self::new(

@@ -13,6 +13,7 @@ pub mod auth;
 mod drain;
 pub mod error;
 pub mod extract;
+pub mod history;
 pub mod media;
 pub mod posts;
 pub mod preview;
@@ -77,6 +78,9 @@ pub fn router(state: AppState) -> Router {
             "/posts/{slug}",
             get(posts::get).put(posts::update).delete(posts::delete),
         )
+        .route("/posts/{slug}/history", get(history::list))
+        .route("/posts/{slug}/history/{revision}", get(history::one))
+        .route("/posts/{slug}/restore", post(history::restore))
         .route("/media", get(media::list))
         .route("/media/{*path}", delete(media::delete))
         .route("/users", get(users::list).post(users::create))

@@ -74,7 +74,8 @@ pub fn visible(user: &CurrentUser, post: &StoredPost) -> bool {
     !post.draft || may_change(user, &post.authors)
 }
 
-fn summary_json(post: &StoredPost) -> serde_json::Value {
+/// A post's fields as the API shows them.
+pub fn summary_json(post: &StoredPost) -> serde_json::Value {
     json!({
         "slug": post.slug,
         "title": post.title,
@@ -90,7 +91,8 @@ fn summary_json(post: &StoredPost) -> serde_json::Value {
     })
 }
 
-fn etag(revision: &str) -> HeaderValue {
+/// An `ETag` header value for `revision`.
+pub fn etag(revision: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"\""))
 }
 
@@ -246,13 +248,14 @@ pub async fn update_post(
         ]));
     }
     let input = request.input(Some(&current));
-    let st = state.clone();
-    let post = blocking(move || st.posts().update(&slug, &expected, &input)).await??;
+    let (st, actor) = (state.clone(), user.username.clone());
+    let post = blocking(move || st.posts().update(&slug, &expected, &input, &actor)).await??;
     state.log(&format!("{} saved post {}", user.username, post.slug));
     Ok(post)
 }
 
-fn require_if_match(headers: &HeaderMap) -> Result<String, ApiError> {
+/// The `If-Match` revision, or 428 without one.
+pub fn require_if_match(headers: &HeaderMap) -> Result<String, ApiError> {
     if_match(headers).ok_or_else(|| {
         ApiError::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -273,6 +276,12 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let expected = require_if_match(&headers)?;
     let post = update_post(&state, &user, slug, expected, request).await?;
+    Ok(saved(&state, &post).await)
+}
+
+/// The answer to a change of `post`, once the preview has it:
+/// `{slug, revision, build}` with the new `ETag`.
+pub async fn saved(state: &AppState, post: &StoredPost) -> Response {
     let build = state.preview().rebuild_for(post_file(&post.slug)).await;
     let mut response =
         Json(json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() }))
@@ -280,7 +289,7 @@ pub async fn update(
     response
         .headers_mut()
         .insert(header::ETAG, etag(&post.revision));
-    Ok(response)
+    response
 }
 
 /// Deletes a post after the permission check; shared with the HTML UI.
@@ -300,8 +309,8 @@ pub async fn delete_post(
             "this post belongs to another author; only they or an admin may delete it",
         ));
     }
-    let st = state.clone();
-    blocking(move || st.posts().delete(&slug, expected.as_deref())).await??;
+    let (st, actor) = (state.clone(), user.username.clone());
+    blocking(move || st.posts().delete(&slug, expected.as_deref(), &actor)).await??;
     state.log(&format!("{} deleted post {}", user.username, current.slug));
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! except through it.
 
 pub mod document;
+pub mod history;
 pub mod media;
 pub mod posts;
 pub mod profiles;

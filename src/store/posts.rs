@@ -15,6 +15,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use super::document::{Document, FieldError, MediaCheck, check_as_build, revision};
+use super::history::{Action, Revision};
 use crate::build::page::Slug;
 use crate::build::parse::front_matter::parse_date;
 use crate::fsx::Durability;
@@ -167,6 +168,9 @@ pub enum PostError {
     /// No such post.
     #[error("there is no post `{0}`")]
     NotFound(String),
+    /// The post's history has no such revision.
+    #[error("this post has no revision `{0}`: take one from its history")]
+    NoRevision(String),
     /// The requested slug is in use.
     #[error("the slug `{0}` is already used by another post")]
     SlugTaken(String),
@@ -198,6 +202,7 @@ pub struct PostStore {
     trash: PathBuf,
     options_raw_html: crate::config::RawHtml,
     images: crate::config::ImageSettings,
+    history: super::history::History,
     lock: Mutex<()>,
 }
 
@@ -210,6 +215,7 @@ impl PostStore {
             trash: config.root.join(".quire/trash/posts"),
             options_raw_html: config.raw_html,
             images: config.images.clone(),
+            history: super::history::History::new(&config.root),
             lock: Mutex::new(()),
         }
     }
@@ -318,7 +324,18 @@ impl PostStore {
                 continue;
             }
             match crate::fsx::create_new_atomic(&path, text.as_bytes()) {
-                Ok(()) => return Ok(stored(&slug, text.as_bytes())),
+                Ok(()) => {
+                    // A failed entry loses nothing: the text is on disk, and
+                    // the next change keeps it first (`keep_current`).
+                    let _ = self.history.record(
+                        &slug,
+                        text.as_bytes(),
+                        Action::Create,
+                        Some(author),
+                        now,
+                    );
+                    return Ok(stored(&slug, text.as_bytes()));
+                }
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(source) => return Err(PostError::Io { path, source }),
             }
@@ -333,6 +350,7 @@ impl PostStore {
         slug: &str,
         expected: &str,
         input: &PostInput,
+        actor: &str,
     ) -> Result<StoredPost, PostError> {
         let slug = parse_slug(slug)?;
         let bytes = self.read(&slug)?;
@@ -355,15 +373,128 @@ impl PostStore {
             });
         }
         if new_text.as_bytes() != bytes.as_slice() {
+            let at = chrono::Utc::now().fixed_offset();
+            // The text being replaced must be in the history first.
+            self.history
+                .keep_current(&slug, &bytes, at)
+                .map_err(|source| self.history_error(source))?;
             let path = self.path_of(&slug);
             crate::fsx::atomic_write(&path, new_text.as_bytes(), Durability::Synced)
                 .map_err(|source| PostError::Io { path, source })?;
+            let _ =
+                self.history
+                    .record(&slug, new_text.as_bytes(), Action::Update, Some(actor), at);
         }
         Ok(stored(&slug, new_text.as_bytes()))
     }
 
+    fn history_error(&self, source: io::Error) -> PostError {
+        PostError::Io {
+            path: self.trash.with_file_name("history"),
+            source,
+        }
+    }
+
+    /// The history of post `slug`, newest first; also for a deleted post.
+    pub fn history(&self, slug: &str) -> Result<Vec<Revision>, PostError> {
+        let slug = parse_slug(slug)?;
+        self.history
+            .list(&slug)
+            .map_err(|source| self.history_error(source))
+    }
+
+    /// One revision of post `slug`, as the post it was.
+    pub fn revision(
+        &self,
+        slug: &str,
+        revision: &str,
+    ) -> Result<(Revision, StoredPost), PostError> {
+        let slug = parse_slug(slug)?;
+        match self.history.content(&slug, revision) {
+            Ok(Some((entry, bytes))) => Ok((entry, stored(&slug, &bytes))),
+            Ok(None) => Err(PostError::NoRevision(revision.chars().take(40).collect())),
+            Err(source) => Err(self.history_error(source)),
+        }
+    }
+
+    /// The post as it is now, or, for a deleted post, as it was when it
+    /// was deleted (with the deleted text's revision): what a restore
+    /// replaces and what its `If-Match` names. `NotFound` without either.
+    pub fn current_or_deleted(&self, slug: &str) -> Result<(StoredPost, bool), PostError> {
+        let parsed = parse_slug(slug)?;
+        match self.read(&parsed) {
+            Ok(bytes) => Ok((stored(&parsed, &bytes), false)),
+            Err(PostError::NotFound(_)) => {
+                let last = self
+                    .history
+                    .last(&parsed)
+                    .map_err(|source| self.history_error(source))?;
+                match last {
+                    Some(entry) if entry.action == Action::Delete => {
+                        let (_, post) = self.revision(slug, &entry.revision)?;
+                        Ok((post, true))
+                    }
+                    _ => Err(PostError::NotFound(parsed.to_string())),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Makes `revision` current again if the post (or, once deleted, its
+    /// deleted text) is still at `expected`; restoring is itself a new
+    /// revision, and the text it replaces stays in the history.
+    pub fn restore(
+        &self,
+        slug: &str,
+        revision: &str,
+        expected: &str,
+        actor: &str,
+    ) -> Result<StoredPost, PostError> {
+        let parsed = parse_slug(slug)?;
+        let (_, old) = self.revision(slug, revision)?;
+        let bytes = self
+            .history
+            .content(&parsed, &old.revision)
+            .map_err(|source| self.history_error(source))?
+            .map(|(_, b)| b)
+            .ok_or_else(|| PostError::NoRevision(revision.to_string()))?;
+        let _guard = self.guard();
+        let (current, deleted) = self.current_or_deleted(slug)?;
+        if !crate::accounts::constant_time_eq(&current.revision, expected) {
+            return Err(PostError::Stale {
+                current: Box::new(current),
+            });
+        }
+        let at = chrono::Utc::now().fixed_offset();
+        let path = self.path_of(&parsed);
+        if deleted {
+            std::fs::create_dir_all(&self.dir)
+                .and_then(|()| crate::fsx::create_new_atomic(&path, &bytes))
+                .map_err(|source| PostError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+        } else {
+            let on_disk = self.read(&parsed)?;
+            self.history
+                .keep_current(&parsed, &on_disk, at)
+                .map_err(|source| self.history_error(source))?;
+            crate::fsx::atomic_write(&path, &bytes, Durability::Synced).map_err(|source| {
+                PostError::Io {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        }
+        let _ = self
+            .history
+            .record(&parsed, &bytes, Action::Restore, Some(actor), at);
+        Ok(stored(&parsed, &bytes))
+    }
+
     /// Moves a post to the trash (if `expected` is given, only at that revision).
-    pub fn delete(&self, slug: &str, expected: Option<&str>) -> Result<(), PostError> {
+    pub fn delete(&self, slug: &str, expected: Option<&str>, actor: &str) -> Result<(), PostError> {
         let slug = parse_slug(slug)?;
         let _guard = self.guard();
         let bytes = self.read(&slug)?;
@@ -375,6 +506,16 @@ impl PostStore {
                 current: Box::new(current),
             });
         }
+        // Kept in the history first, so the post stays restorable.
+        self.history
+            .record(
+                &slug,
+                &bytes,
+                Action::Delete,
+                Some(actor),
+                chrono::Utc::now().fixed_offset(),
+            )
+            .map_err(|source| self.history_error(source))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let path = self.path_of(&slug);
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("md");

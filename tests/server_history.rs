@@ -1,0 +1,202 @@
+//! A post's history over a real socket: every save, delete and restore is
+//! a revision; hand edits are kept before they are replaced; a deleted post
+//! comes back; other authors see none of it.
+
+use serde_json::json;
+
+use crate::support::server::{Client, Server};
+
+fn create(client: &Client, title: &str, body: &str) -> (String, String) {
+    let reply = client.post_json("/api/v1/posts", &json!({ "title": title, "body": body }));
+    reply.assert_status(201);
+    (
+        reply.json["slug"].as_str().unwrap().to_string(),
+        reply.json["revision"].as_str().unwrap().to_string(),
+    )
+}
+
+fn save(client: &Client, slug: &str, body: &str, revision: &str) -> String {
+    let reply = client.put_json(
+        &format!("/api/v1/posts/{slug}"),
+        &json!({ "body": body }),
+        Some(revision),
+    );
+    reply.assert_status(200);
+    reply.json["revision"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn saves_are_revisions_and_an_old_one_can_be_restored() {
+    let server = Server::start();
+    let bob = server.login("bob");
+    let (slug, first) = create(&bob, "Drafting", "First words.\n");
+    let second = save(&bob, &slug, "Second words.\n", &first);
+    let history = bob.get(&format!("/api/v1/posts/{slug}/history"));
+    history.assert_status(200);
+    let entries = history.json.as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["revision"].as_str().unwrap(),
+                e["action"].as_str().unwrap(),
+                e["author"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (second.as_str(), "update", "bob"),
+            (first.as_str(), "create", "bob")
+        ]
+    );
+    assert!(entries[0]["date"].as_str().unwrap().contains('T'));
+    let old = bob.get(&format!("/api/v1/posts/{slug}/history/{first}"));
+    old.assert_status(200);
+    assert_eq!(old.json["body"], "First words.\n");
+    assert_eq!(old.json["title"], "Drafting");
+    bob.get(&format!("/api/v1/posts/{slug}/history/{}", "0".repeat(32)))
+        .assert_status(404);
+
+    // Restore needs the current revision: a stale one changes nothing.
+    let restore = format!("/api/v1/posts/{slug}/restore");
+    bob.send(
+        "POST",
+        &restore,
+        Some("application/json"),
+        json!({ "revision": first }).to_string().as_bytes(),
+        &[("If-Match", &first)],
+    )
+    .assert_status(412);
+    let reply = bob.send(
+        "POST",
+        &restore,
+        Some("application/json"),
+        json!({ "revision": first }).to_string().as_bytes(),
+        &[("If-Match", &second)],
+    );
+    reply.assert_status(200);
+    assert_eq!(
+        reply.json["revision"], first,
+        "the old text is current again"
+    );
+    let post = bob.get(&format!("/api/v1/posts/{slug}"));
+    assert_eq!(post.json["body"], "First words.\n");
+    let actions: Vec<String> = bob
+        .get(&format!("/api/v1/posts/{slug}/history"))
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, ["restore", "update", "create"]);
+    assert!(
+        bob.get(&format!("/posts/{slug}/"))
+            .text
+            .contains("First words."),
+        "the preview shows the restored text"
+    );
+}
+
+#[test]
+fn a_hand_edit_is_kept_before_a_save_replaces_it() {
+    let server = Server::start();
+    let bob = server.login("bob");
+    let (slug, _) = create(&bob, "Edited twice", "Through the server.\n");
+    let path = format!("content/posts/{slug}.md");
+    let text = server.site.read(&path);
+    server
+        .site
+        .write(&path, text.replace("Through the server.", "Typed in vim."));
+    let current = bob.get(&format!("/api/v1/posts/{slug}"));
+    let by_hand = current.json["revision"].as_str().unwrap().to_string();
+    save(&bob, &slug, "Saved again.\n", &by_hand);
+    let entries = bob.get(&format!("/api/v1/posts/{slug}/history")).json;
+    assert_eq!(entries[1]["action"], "edit");
+    assert_eq!(entries[1]["author"], serde_json::Value::Null);
+    assert_eq!(entries[1]["revision"], by_hand.as_str());
+    let kept = bob.get(&format!("/api/v1/posts/{slug}/history/{by_hand}"));
+    assert_eq!(kept.json["body"], "Typed in vim.\n");
+}
+
+#[test]
+fn a_deleted_post_keeps_its_history_and_comes_back() {
+    let server = Server::start();
+    let bob = server.login("bob");
+    let (slug, revision) = create(&bob, "Gone for now", "Still here.\n");
+    bob.delete(&format!("/api/v1/posts/{slug}"))
+        .assert_status(204);
+    bob.get(&format!("/api/v1/posts/{slug}")).assert_status(404);
+    let history = bob.get(&format!("/api/v1/posts/{slug}/history"));
+    history.assert_status(200);
+    assert_eq!(history.json[0]["action"], "delete");
+    assert_eq!(history.json[0]["revision"], revision.as_str());
+    // Another author learns nothing of a deleted post.
+    server
+        .login("carol")
+        .get(&format!("/api/v1/posts/{slug}/history"))
+        .assert_status(404);
+    let reply = bob.send(
+        "POST",
+        &format!("/api/v1/posts/{slug}/restore"),
+        Some("application/json"),
+        json!({ "revision": revision }).to_string().as_bytes(),
+        &[("If-Match", &revision)],
+    );
+    reply.assert_status(200);
+    assert_eq!(
+        bob.get(&format!("/api/v1/posts/{slug}")).json["body"],
+        "Still here.\n"
+    );
+    bob.get(&format!("/posts/{slug}/")).assert_status(200);
+}
+
+#[test]
+fn other_authors_are_refused_and_admins_see_everything() {
+    let server = Server::start();
+    let bob = server.login("bob");
+    let (slug, revision) = create(&bob, "Bob's own", "Mine.\n");
+    let carol = server.login("carol");
+    carol
+        .get(&format!("/api/v1/posts/{slug}/history"))
+        .assert_status(403);
+    carol
+        .get(&format!("/api/v1/posts/{slug}/history/{revision}"))
+        .assert_status(403);
+    carol
+        .send(
+            "POST",
+            &format!("/api/v1/posts/{slug}/restore"),
+            Some("application/json"),
+            json!({ "revision": revision }).to_string().as_bytes(),
+            &[("If-Match", &revision)],
+        )
+        .assert_status(403);
+    let (draft, _) = {
+        let reply = bob.post_json(
+            "/api/v1/posts",
+            &json!({ "title": "Bob's draft", "body": "Secret.\n", "draft": true }),
+        );
+        reply.assert_status(201);
+        (reply.json["slug"].as_str().unwrap().to_string(), ())
+    };
+    carol
+        .get(&format!("/api/v1/posts/{draft}/history"))
+        .assert_status(404);
+    let ada = server.login("ada");
+    ada.get(&format!("/api/v1/posts/{slug}/history"))
+        .assert_status(200);
+    ada.get(&format!("/api/v1/posts/{draft}/history/{}", {
+        bob.get(&format!("/api/v1/posts/{draft}")).json["revision"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }))
+    .assert_status(200);
+    server
+        .client()
+        .get(&format!("/api/v1/posts/{slug}/history"))
+        .assert_status(401);
+}
