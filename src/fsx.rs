@@ -183,6 +183,19 @@ pub fn resolves_inside(root: &Path, path: &Path) -> bool {
     }
 }
 
+/// True when an append-only log does not end with a newline: a crash cut
+/// its last line short, and the next entry must start on a fresh one.
+pub fn ends_torn(file: &mut fs::File) -> io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

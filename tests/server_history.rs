@@ -200,3 +200,66 @@ fn other_authors_are_refused_and_admins_see_everything() {
         .get(&format!("/api/v1/posts/{slug}/history"))
         .assert_status(401);
 }
+
+#[test]
+fn the_audit_trail_pages_newest_first_for_admins_only() {
+    let server = Server::start();
+    let bob = server.login("bob");
+    let (slug, first) = create(&bob, "Audited", "One.\n");
+    save(&bob, &slug, "Two.\n", &first);
+    bob.delete(&format!("/api/v1/posts/{slug}"))
+        .assert_status(204);
+    let ada = server.login("ada");
+    ada.patch_json("/api/v1/users/carol", &json!({ "role": "admin" }))
+        .assert_status(200);
+    bob.get("/api/v1/audit").assert_status(403);
+    ada.get("/api/v1/audit?limit=0").assert_status(400);
+    ada.get("/api/v1/audit?limit=x").assert_status(400);
+
+    let page = ada.get("/api/v1/audit?limit=2");
+    page.assert_status(200);
+    let seen = |json: &serde_json::Value| -> Vec<(String, String, String, String)> {
+        json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let s = |k: &str| e[k].as_str().unwrap().to_string();
+                (s("actor"), s("action"), s("target"), s("name"))
+            })
+            .collect()
+    };
+    let q = |a: &str, b: &str, c: &str, d: &str| {
+        (a.to_string(), b.to_string(), c.to_string(), d.to_string())
+    };
+    assert_eq!(
+        seen(&page.json),
+        [
+            q("ada", "role admin", "user", "carol"),
+            q("bob", "delete", "post", &slug)
+        ]
+    );
+    let next = page.json["next"].as_u64().unwrap();
+    let page = ada.get(&format!("/api/v1/audit?limit=50&before={next}"));
+    let rest = seen(&page.json);
+    assert_eq!(
+        rest,
+        [
+            q("bob", "update", "post", &slug),
+            q("bob", "create", "post", &slug),
+            // The users the test made with `quire user add`.
+            q("cli", "create", "user", "carol"),
+            q("cli", "create", "user", "bob"),
+            q("cli", "create", "user", "ada"),
+        ]
+    );
+    assert_eq!(page.json["next"], serde_json::Value::Null);
+    assert!(
+        page.json["entries"][0]["at"]
+            .as_str()
+            .unwrap()
+            .contains('T'),
+        "{}",
+        page.text
+    );
+}

@@ -22,6 +22,16 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
     };
     let store = AccountStore::open(&config.server.credentials)?;
     store.set_site_title(&config.title);
+    // What changes goes to the audit trail, done by `cli`; the change is
+    // made already when it is written, so a failure only warns.
+    let audit = |action: &str, name: &str| {
+        let trail = crate::store::audit::Audit::new(&config.root);
+        let now = chrono::Utc::now().fixed_offset();
+        if let Err(err) = trail.record("cli", action, crate::store::audit::Target::User, name, now)
+        {
+            eprintln!("warning: cannot write the audit trail .quire/audit.jsonl: {err}");
+        }
+    };
     match command {
         UserCommand::Add {
             name,
@@ -38,6 +48,7 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
             let password = read_new_password(&store, username.as_str(), password_stdin)?;
             store.add(&username, role, &password)?;
             let profile = ensure_profile(&config, &username)?;
+            audit("create", username.as_str());
             println!("created {role} `{username}`");
             if let Some(profile) = profile {
                 println!("created the public profile {}", profile.display());
@@ -70,6 +81,7 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
                     ..UserChange::default()
                 },
             )?;
+            audit("password", &name);
             println!("changed the password of `{name}`; their sessions have ended");
         }
         UserCommand::Role { name, role } => {
@@ -81,24 +93,29 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
                     ..UserChange::default()
                 },
             )?;
+            audit(&format!("role {role}"), &name);
             println!("`{name}` is now {role}");
         }
         UserCommand::Disable { name } => {
             set_disabled(&store, &name, true)?;
+            audit("disable", &name);
             println!("disabled `{name}`; their sessions have ended");
         }
         UserCommand::Enable { name } => {
             set_disabled(&store, &name, false)?;
+            audit("enable", &name);
             println!("enabled `{name}`");
         }
         UserCommand::Remove { name } => {
             known(&store, &name)?;
             store.remove(&name)?;
+            audit("remove", &name);
             println!("removed `{name}`; their posts and content/authors/{name}.md are kept");
         }
         UserCommand::Reset2fa { name } => {
             known(&store, &name)?;
             if store.disable_totp(&name)? {
+                audit("2fa off", &name);
                 println!(
                     "turned off two-factor login for `{name}`; their sessions have ended, and they log in with their password alone until they set it up again"
                 );
@@ -109,6 +126,7 @@ pub(super) fn user(root: &Path, command: UserCommand) -> anyhow::Result<Outcome>
         UserCommand::ResetLink { name } => {
             known(&store, &name)?;
             let token = store.create_reset(&name, config.server.reset_link)?;
+            audit("reset link", &name);
             let hours = config.server.reset_link.as_secs() / 3600;
             println!("{}/admin/reset?token={token}", config.server.url);
             eprintln!("this link sets a new password for `{name}` once, within {hours} hours");

@@ -568,7 +568,7 @@ async fn reset_submit(
         .await?
     {
         Ok(username) => {
-            state.log(&format!("password reset for {username}"));
+            super::auth::reset_done(&state, &username).await;
             Ok(Page::new("message.html", "Password changed")
                 .with(
                     "message",
@@ -1462,6 +1462,14 @@ async fn change_user(
                     blocking(move || st.accounts().create_reset(&target, lifetime)).await??;
                 let link = format!("{}/admin/reset?token={token}", state.config().server.url);
                 state.log(&format!("{} made a reset link for {name}", user.username));
+                state
+                    .audit(
+                        &user.username,
+                        "reset link",
+                        crate::store::audit::Target::User,
+                        &name,
+                    )
+                    .await;
                 Ok((
                     format!("Reset link for {name} (works once; send it privately):"),
                     Some(link),

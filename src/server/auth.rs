@@ -188,6 +188,14 @@ pub async fn register_user(
         .await??;
     state.log(&format!("registered {username}"));
     state
+        .audit(
+            username.as_str(),
+            "register",
+            crate::store::audit::Target::User,
+            username.as_str(),
+        )
+        .await;
+    state
         .preview()
         .request_rebuild(super::users::profile_file(state, &username));
     Ok(user)
@@ -227,6 +235,19 @@ pub async fn password_reset(
     let username = state
         .password_work(move |accounts| accounts.redeem_reset(&body.token, &body.password))
         .await??;
-    state.log(&format!("password reset for {username}"));
+    reset_done(&state, &username).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Logs and audits a password set with a reset link (API or form).
+pub async fn reset_done(state: &AppState, username: &str) {
+    state.log(&format!("password reset for {username}"));
+    state
+        .audit(
+            username,
+            "password reset",
+            crate::store::audit::Target::User,
+            username,
+        )
+        .await;
 }

@@ -100,5 +100,13 @@ pub async fn restore(
     })
     .await??;
     state.log(&format!("{} restored post {}", user.username, post.slug));
+    state
+        .audit(
+            &user.username,
+            "restore",
+            crate::store::audit::Target::Post,
+            &post.slug,
+        )
+        .await;
     Ok(saved(&state, &post).await)
 }

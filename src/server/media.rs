@@ -101,6 +101,14 @@ pub async fn store_upload(
     .await?
     .inspect_err(|err| state.log(&format!("upload refused for {}: {err}", user.username)))?;
     state.log(&format!("{} uploaded media/{}", user.username, stored.path));
+    state
+        .audit(
+            &user.username,
+            "upload",
+            crate::store::audit::Target::Media,
+            &stored.path,
+        )
+        .await;
     Ok(stored)
 }
 
@@ -178,6 +186,14 @@ pub async fn delete_media(
     let target = resolved.clone();
     blocking(move || st.media().delete(&target)).await??;
     state.log(&format!("{} deleted media/{resolved}", user.username));
+    state
+        .audit(
+            &user.username,
+            "delete",
+            crate::store::audit::Target::Media,
+            &resolved,
+        )
+        .await;
     Ok(resolved)
 }
 
@@ -216,6 +232,14 @@ pub async fn store_avatar(
         })
         .await??;
     state.log(&format!("{} changed their avatar", user.username));
+    state
+        .audit(
+            &user.username,
+            "avatar",
+            crate::store::audit::Target::User,
+            &user.username,
+        )
+        .await;
     Ok(stored)
 }
 

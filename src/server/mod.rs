@@ -9,6 +9,7 @@
 //! route, wrong method, body too large, timeout).
 
 pub mod admin_ui;
+pub mod audit;
 pub mod auth;
 mod drain;
 pub mod error;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(users::patch).delete(users::remove),
         )
         .route("/settings", get(users::settings).put(users::put_settings))
+        .route("/audit", get(audit::list))
         .route("/build", get(preview::status))
         .layer(DefaultBodyLimit::max(extract::JSON_LIMIT))
         .merge(uploads)

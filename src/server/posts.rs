@@ -160,6 +160,14 @@ pub async fn create_post(
     })
     .await??;
     state.log(&format!("{} created post {}", user.username, post.slug));
+    state
+        .audit(
+            &user.username,
+            "create",
+            crate::store::audit::Target::Post,
+            &post.slug,
+        )
+        .await;
     Ok(post)
 }
 
@@ -251,6 +259,14 @@ pub async fn update_post(
     let (st, actor) = (state.clone(), user.username.clone());
     let post = blocking(move || st.posts().update(&slug, &expected, &input, &actor)).await??;
     state.log(&format!("{} saved post {}", user.username, post.slug));
+    state
+        .audit(
+            &user.username,
+            "update",
+            crate::store::audit::Target::Post,
+            &post.slug,
+        )
+        .await;
     Ok(post)
 }
 
@@ -312,6 +328,14 @@ pub async fn delete_post(
     let (st, actor) = (state.clone(), user.username.clone());
     blocking(move || st.posts().delete(&slug, expected.as_deref(), &actor)).await??;
     state.log(&format!("{} deleted post {}", user.username, current.slug));
+    state
+        .audit(
+            &user.username,
+            "delete",
+            crate::store::audit::Target::Post,
+            &current.slug,
+        )
+        .await;
     Ok(())
 }
 

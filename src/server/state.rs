@@ -27,6 +27,7 @@ struct Inner {
     accounts: AccountStore,
     posts: PostStore,
     media: MediaStore,
+    audit: crate::store::audit::Audit,
     throttle: Throttle,
     totp_throttle: Throttle,
     hashing: tokio::sync::Semaphore,
@@ -56,6 +57,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 posts: PostStore::new(&config),
                 media: MediaStore::new(&config),
+                audit: crate::store::audit::Audit::new(&config.root),
                 config: RwLock::new(Arc::new(config)),
                 accounts,
                 throttle,
@@ -101,6 +103,44 @@ impl AppState {
     /// Media.
     pub fn media(&self) -> &MediaStore {
         &self.inner.media
+    }
+
+    /// The audit trail.
+    pub fn audit_trail(&self) -> &crate::store::audit::Audit {
+        &self.inner.audit
+    }
+
+    /// Records in the audit trail that `actor` did `action` to `name`. The
+    /// change is already made: a trail that cannot be written
+    /// is logged as an error, never undoes it.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: crate::store::audit::Target,
+        name: &str,
+    ) {
+        let (st, who, what, which) = (
+            self.clone(),
+            actor.to_string(),
+            action.to_string(),
+            name.to_string(),
+        );
+        let done = tokio::task::spawn_blocking(move || {
+            st.inner.audit.record(
+                &who,
+                &what,
+                target,
+                &which,
+                chrono::Utc::now().fixed_offset(),
+            )
+        })
+        .await;
+        match done {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => self.log(&format!("error: cannot write the audit trail: {err}")),
+            Err(err) => self.log(&format!("error: cannot write the audit trail: {err}")),
+        }
     }
 
     /// Login throttle.

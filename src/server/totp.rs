@@ -160,6 +160,14 @@ pub async fn confirm_setup(
     state.totp_throttle().succeed(&user.username, ip);
     let csrf = renew(state, user).await?;
     state.log(&format!("{} turned on two-factor login", user.username));
+    state
+        .audit(
+            &user.username,
+            "2fa on",
+            crate::store::audit::Target::User,
+            &user.username,
+        )
+        .await;
     Ok((codes, csrf))
 }
 
@@ -184,6 +192,14 @@ pub async fn turn_off(
     blocking(move || st.accounts().disable_totp(&name)).await??;
     let csrf = renew(state, user).await?;
     state.log(&format!("{} turned off two-factor login", user.username));
+    state
+        .audit(
+            &user.username,
+            "2fa off",
+            crate::store::audit::Target::User,
+            &user.username,
+        )
+        .await;
     Ok(csrf)
 }
 

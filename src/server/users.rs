@@ -18,7 +18,8 @@ use crate::build::Changes;
 use crate::store::profiles::{Profile, ProfileChange};
 use crate::store::settings::SiteSettings;
 
-fn require_admin(state: &AppState, user: &CurrentUser) -> Result<(), ApiError> {
+/// 403 for anyone but an admin (logged).
+pub fn require_admin(state: &AppState, user: &CurrentUser) -> Result<(), ApiError> {
     if user.is_admin() {
         Ok(())
     } else {
@@ -143,6 +144,14 @@ pub async fn change_password(
         .await??;
     establish(&user.session, &info).await?;
     state.log(&format!("{} changed their password", user.username));
+    state
+        .audit(
+            &user.username,
+            "password",
+            crate::store::audit::Target::User,
+            &user.username,
+        )
+        .await;
     Ok(())
 }
 
@@ -235,6 +244,14 @@ pub async fn create_user(
         .await??;
     state.log(&format!("{} created user {username}", admin.username));
     state
+        .audit(
+            &admin.username,
+            "create",
+            crate::store::audit::Target::User,
+            username.as_str(),
+        )
+        .await;
+    state
         .preview()
         .rebuild_for(profile_file(state, &username))
         .await;
@@ -277,6 +294,18 @@ pub async fn patch_user(
 ) -> Result<crate::accounts::UserInfo, ApiError> {
     require_admin(state, admin)?;
     let target = name.clone();
+    let mut actions = Vec::new();
+    if let Some(role) = patch.role {
+        actions.push(format!("role {role}"));
+    }
+    match patch.disabled {
+        Some(true) => actions.push("disable".to_string()),
+        Some(false) => actions.push("enable".to_string()),
+        None => {}
+    }
+    if patch.password.is_some() {
+        actions.push("password".to_string());
+    }
     let info = state
         .password_work(move |accounts| {
             accounts.change(
@@ -290,6 +319,14 @@ pub async fn patch_user(
         })
         .await??;
     state.log(&format!("{} changed user {name}", admin.username));
+    state
+        .audit(
+            &admin.username,
+            &actions.join(", "),
+            crate::store::audit::Target::User,
+            &name,
+        )
+        .await;
     Ok(info)
 }
 
@@ -315,6 +352,14 @@ pub async fn remove_user(
     let target = name.clone();
     blocking(move || st.accounts().remove(&target)).await??;
     state.log(&format!("{} removed user {name}", admin.username));
+    state
+        .audit(
+            &admin.username,
+            "remove",
+            crate::store::audit::Target::User,
+            &name,
+        )
+        .await;
     Ok(())
 }
 
@@ -349,6 +394,14 @@ pub async fn save_settings(
     let saved = SiteSettings::of(&config);
     state.set_config(config);
     state.log(&format!("{} changed the site settings", admin.username));
+    state
+        .audit(
+            &admin.username,
+            "update",
+            crate::store::audit::Target::Settings,
+            "",
+        )
+        .await;
     state.preview().rebuild().await;
     Ok(saved)
 }

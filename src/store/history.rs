@@ -112,7 +112,7 @@ impl History {
             .append(true)
             .read(true)
             .open(&log)?;
-        if ends_torn(&mut file)? {
+        if crate::fsx::ends_torn(&mut file)? {
             // A crash mid-append left half a line: start a fresh one.
             line.insert(0, '\n');
         }
@@ -178,18 +178,6 @@ impl History {
             Err(err) => Err(err),
         }
     }
-}
-
-/// True when the file is not empty and does not end with a newline.
-fn ends_torn(file: &mut std::fs::File) -> io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    if file.metadata()?.len() == 0 {
-        return Ok(false);
-    }
-    file.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last)?;
-    Ok(last[0] != b'\n')
 }
 
 #[cfg(test)]

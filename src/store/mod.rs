@@ -3,6 +3,7 @@
 //! build core never imports this module; the server never writes content
 //! except through it.
 
+pub mod audit;
 pub mod document;
 pub mod history;
 pub mod media;
