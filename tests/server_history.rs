@@ -263,3 +263,136 @@ fn the_audit_trail_pages_newest_first_for_admins_only() {
         page.text
     );
 }
+
+/// Runs git in `dir` (tests may; quire itself never does).
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=Tester", "-c", "user.email=t@example.org"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn in_a_git_repository_each_change_is_one_commit_of_its_file_only() {
+    let site = crate::support::Site::fixture("basic");
+    let root = site.root().to_path_buf();
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "the site"]);
+    // A person's unrelated work: one change staged, one not, one new file.
+    let about = site.read("content/about.md");
+    site.write("content/about.md", format!("{about}\nStaged by hand.\n"));
+    git(&root, &["add", "content/about.md"]);
+    site.write(
+        "config.toml",
+        format!("{}\n# a note\n", site.read("config.toml")),
+    );
+    site.write("notes.txt", "mine");
+    let server = Server::start_with(site, "");
+    let bob = server.login("bob");
+    let (slug, first) = create(&bob, "Committed", "One.\n");
+    save(&bob, &slug, "Two.\n", &first);
+    let log = git(&root, &["log", "--format=%an|%ae|%s"]);
+    assert_eq!(
+        log.lines().take(3).collect::<Vec<_>>(),
+        [
+            format!("bob|bob@quire.invalid|post {slug}: update"),
+            format!("bob|bob@quire.invalid|post {slug}: create"),
+            "Tester|t@example.org|the site".to_string(),
+        ]
+    );
+    let files = git(&root, &["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(files.trim(), format!("content/posts/{slug}.md"));
+    let committed = git(&root, &["show", &format!("HEAD:content/posts/{slug}.md")]);
+    assert_eq!(
+        committed,
+        server.site.read(&format!("content/posts/{slug}.md"))
+    );
+    // Nothing else was committed or disturbed.
+    let status = git(&root, &["status", "--porcelain"]);
+    assert!(
+        status.contains("M  content/about.md"),
+        "still staged:\n{status}"
+    );
+    assert!(status.contains(" M config.toml"), "{status}");
+    assert!(status.contains("?? notes.txt"), "{status}");
+    assert!(!status.contains(&slug), "the post is clean:\n{status}");
+    assert!(
+        server
+            .site
+            .read("content/about.md")
+            .contains("Staged by hand.")
+    );
+
+    // Two posts saved at once: two commits, each of its own file.
+    let (a, ra) = create(&bob, "Alpha", "a\n");
+    let (b, rb) = create(&bob, "Beta", "b\n");
+    std::thread::scope(|scope| {
+        for (slug, revision) in [(&a, &ra), (&b, &rb)] {
+            let client = server.login("bob");
+            scope.spawn(move || save(&client, slug, "changed\n", revision));
+        }
+    });
+    for slug in [&a, &b] {
+        let commits = git(
+            &root,
+            &[
+                "log",
+                "--format=%s",
+                "--",
+                &format!("content/posts/{slug}.md"),
+            ],
+        );
+        assert_eq!(
+            commits.lines().collect::<Vec<_>>(),
+            [
+                format!("post {slug}: update"),
+                format!("post {slug}: create")
+            ]
+        );
+    }
+    let subjects = git(&root, &["log", "--format=%s", "-2"]);
+    for commit in ["HEAD", "HEAD~1"] {
+        let files = git(&root, &["show", "--name-only", "--format=", commit]);
+        assert_eq!(files.lines().count(), 1, "{commit} of {subjects}: {files}");
+    }
+
+    // Delete and restore are commits too; the repository stays sound.
+    bob.delete(&format!("/api/v1/posts/{slug}"))
+        .assert_status(204);
+    let files = git(&root, &["show", "--name-status", "--format=%s", "HEAD"]);
+    assert!(
+        files.starts_with(&format!("post {slug}: delete")),
+        "{files}"
+    );
+    assert!(
+        files.contains(&format!("D\tcontent/posts/{slug}.md")),
+        "{files}"
+    );
+    let deleted = bob.get(&format!("/api/v1/posts/{slug}/history")).json[0]["revision"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = bob.send(
+        "POST",
+        &format!("/api/v1/posts/{slug}/restore"),
+        Some("application/json"),
+        json!({ "revision": first }).to_string().as_bytes(),
+        &[("If-Match", &deleted)],
+    );
+    reply.assert_status(200);
+    assert_eq!(
+        git(&root, &["log", "--format=%s", "-1"]).trim(),
+        format!("post {slug}: restore")
+    );
+    git(&root, &["fsck", "--strict"]);
+    assert!(!git(&root, &["status", "--porcelain"]).contains(&slug));
+}

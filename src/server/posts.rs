@@ -189,14 +189,9 @@ pub async fn create(
     JsonBody(request): JsonBody<PostRequest>,
 ) -> Result<Response, ApiError> {
     let post = create_post(&state, &user, request).await?;
-    let build = state.preview().rebuild_for(post_file(&post.slug)).await;
-    let mut response = (
-        StatusCode::CREATED,
-        Json(json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() })),
-    )
-        .into_response();
+    let mut response = saved(&state, &post).await;
+    *response.status_mut() = StatusCode::CREATED;
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, etag(&post.revision));
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{}", post.slug)) {
         headers.insert(header::LOCATION, location);
     }
@@ -299,9 +294,14 @@ pub async fn update(
 /// `{slug, revision, build}` with the new `ETag`.
 pub async fn saved(state: &AppState, post: &StoredPost) -> Response {
     let build = state.preview().rebuild_for(post_file(&post.slug)).await;
-    let mut response =
-        Json(json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() }))
-            .into_response();
+    let mut body =
+        json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() });
+    if let Some(error) = &post.history_error {
+        // Saved all the same; the author and the log are told.
+        state.log(&format!("error: post {}: {error}", post.slug));
+        body["history_error"] = json!(error);
+    }
+    let mut response = Json(body).into_response();
     response
         .headers_mut()
         .insert(header::ETAG, etag(&post.revision));
@@ -326,7 +326,11 @@ pub async fn delete_post(
         ));
     }
     let (st, actor) = (state.clone(), user.username.clone());
-    blocking(move || st.posts().delete(&slug, expected.as_deref(), &actor)).await??;
+    let not_committed =
+        blocking(move || st.posts().delete(&slug, expected.as_deref(), &actor)).await??;
+    if let Some(error) = not_committed {
+        state.log(&format!("error: post {}: {error}", current.slug));
+    }
     state.log(&format!("{} deleted post {}", user.username, current.slug));
     state
         .audit(

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod document;
+pub mod git;
 pub mod history;
 pub mod media;
 pub mod posts;

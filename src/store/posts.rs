@@ -136,6 +136,10 @@ pub struct StoredPost {
     /// Why the file cannot be read as a post, if it cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Why the change just made is not in git (it is saved on disk): shown
+    /// once, with the answer to the save.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_error: Option<String>,
 }
 
 /// The fields a client may set.
@@ -203,6 +207,8 @@ pub struct PostStore {
     options_raw_html: crate::config::RawHtml,
     images: crate::config::ImageSettings,
     history: super::history::History,
+    git: super::git::GitCommits,
+    authors_dir: PathBuf,
     lock: Mutex<()>,
 }
 
@@ -216,6 +222,8 @@ impl PostStore {
             options_raw_html: config.raw_html,
             images: config.images.clone(),
             history: super::history::History::new(&config.root),
+            git: super::git::GitCommits::discover(&config.root),
+            authors_dir: config.content_dir().join("authors"),
             lock: Mutex::new(()),
         }
     }
@@ -334,7 +342,10 @@ impl PostStore {
                         Some(author),
                         now,
                     );
-                    return Ok(stored(&slug, text.as_bytes()));
+                    let mut post = stored(&slug, text.as_bytes());
+                    post.history_error =
+                        self.commit(&slug, &path, Some(text.as_bytes()), "create", author);
+                    return Ok(post);
                 }
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(source) => return Err(PostError::Io { path, source }),
@@ -379,13 +390,45 @@ impl PostStore {
                 .keep_current(&slug, &bytes, at)
                 .map_err(|source| self.history_error(source))?;
             let path = self.path_of(&slug);
-            crate::fsx::atomic_write(&path, new_text.as_bytes(), Durability::Synced)
-                .map_err(|source| PostError::Io { path, source })?;
+            crate::fsx::atomic_write(&path, new_text.as_bytes(), Durability::Synced).map_err(
+                |source| PostError::Io {
+                    path: path.clone(),
+                    source,
+                },
+            )?;
             let _ =
                 self.history
                     .record(&slug, new_text.as_bytes(), Action::Update, Some(actor), at);
+            let mut post = stored(&slug, new_text.as_bytes());
+            post.history_error =
+                self.commit(&slug, &path, Some(new_text.as_bytes()), "update", actor);
+            return Ok(post);
         }
         Ok(stored(&slug, new_text.as_bytes()))
+    }
+
+    /// Commits the post's file when the site is a git repository; the
+    /// error, if git refused (the change is saved either way).
+    fn commit(
+        &self,
+        slug: &Slug,
+        path: &Path,
+        bytes: Option<&[u8]>,
+        action: &str,
+        actor: &str,
+    ) -> Option<String> {
+        if !self.git.enabled() {
+            return None;
+        }
+        let identity = super::git::Identity {
+            name: display_name(&self.authors_dir, actor),
+            email: format!("{actor}@quire.invalid"),
+        };
+        let change = super::git::FileChange { path, bytes };
+        self.git
+            .commit(&[change], &identity, &format!("post {slug}: {action}"))
+            .err()
+            .map(|err| format!("saved, but not committed to git: {err}"))
     }
 
     fn history_error(&self, source: io::Error) -> PostError {
@@ -490,11 +533,19 @@ impl PostStore {
         let _ = self
             .history
             .record(&parsed, &bytes, Action::Restore, Some(actor), at);
-        Ok(stored(&parsed, &bytes))
+        let mut post = stored(&parsed, &bytes);
+        post.history_error = self.commit(&parsed, &path, Some(&bytes), "restore", actor);
+        Ok(post)
     }
 
     /// Moves a post to the trash (if `expected` is given, only at that revision).
-    pub fn delete(&self, slug: &str, expected: Option<&str>, actor: &str) -> Result<(), PostError> {
+    /// Returns why the deletion is not in git, if it is not.
+    pub fn delete(
+        &self,
+        slug: &str,
+        expected: Option<&str>,
+        actor: &str,
+    ) -> Result<Option<String>, PostError> {
         let slug = parse_slug(slug)?;
         let _guard = self.guard();
         let bytes = self.read(&slug)?;
@@ -523,7 +574,11 @@ impl PostStore {
         std::fs::create_dir_all(&self.trash)
             .and_then(|()| crate::fsx::atomic_write(&target, &bytes, Durability::Synced))
             .and_then(|()| std::fs::remove_file(&path))
-            .map_err(|source| PostError::Io { path, source })
+            .map_err(|source| PostError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(self.commit(&slug, &path, None, "delete", actor))
     }
 
     /// Fills `doc` from `input`, checks every field and the resulting file
@@ -667,6 +722,16 @@ pub fn parse_slug(text: &str) -> Result<Slug, PostError> {
     Slug::parse(text).ok_or_else(|| PostError::InvalidSlug(text.escape_default().to_string()))
 }
 
+/// The display name in `username`'s profile, else the username.
+fn display_name(authors_dir: &Path, username: &str) -> String {
+    std::fs::read_to_string(authors_dir.join(format!("{username}.md")))
+        .ok()
+        .and_then(|text| Document::parse(&text))
+        .and_then(|doc| doc.str("title").map(str::to_string))
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| username.to_string())
+}
+
 fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
     let text = String::from_utf8_lossy(bytes);
     let revision = revision(bytes);
@@ -684,6 +749,7 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
             authors: Vec::new(),
             body: text.into_owned(),
             problem: Some("the front matter cannot be read; fix it in the file".into()),
+            history_error: None,
         };
     };
     let string = |key: &str| -> Option<String> {
@@ -734,6 +800,7 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
         authors,
         body: doc.body,
         problem: None,
+        history_error: None,
     }
 }
 
