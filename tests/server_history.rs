@@ -396,3 +396,90 @@ fn in_a_git_repository_each_change_is_one_commit_of_its_file_only() {
     git(&root, &["fsck", "--strict"]);
     assert!(!git(&root, &["status", "--porcelain"]).contains(&slug));
 }
+
+#[test]
+fn the_history_page_shows_a_diff_and_restores_without_javascript() {
+    let server = Server::start();
+    let bob = server.login("bob");
+    let (slug, first) = create(&bob, "Paged", "Alpha line.\nSame line.\n");
+    let second = save(&bob, &slug, "Beta line.\nSame line.\n", &first);
+    let editor = bob.get(&format!("/admin/posts/{slug}/edit"));
+    assert!(
+        editor
+            .text
+            .contains(&format!("href=\"/admin/posts/{slug}/history\"")),
+        "the editor links to the history"
+    );
+    let page = bob.get(&format!("/admin/posts/{slug}/history"));
+    page.assert_status(200);
+    assert!(page.text.contains("<td>update</td>"), "{}", page.text);
+    assert!(page.text.contains("<td>create</td>"), "{}", page.text);
+    // The newest change against the one before it, by default.
+    assert!(
+        page.text.contains("<tr class=\"del\"><td>8</td><td></td>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("<code>Alpha line.</code>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("<code>Beta line.</code>"),
+        "{}",
+        page.text
+    );
+    // Compare the other way and restore the first text with a plain form.
+    let page = bob.get(&format!(
+        "/admin/posts/{slug}/history?from={second}&to={first}"
+    ));
+    assert!(page.text.contains("Restore this revision"), "{}", page.text);
+    let token = crate::support::server::csrf_in(&page.text);
+    let reply = bob.post_form(
+        &format!("/admin/posts/{slug}/restore"),
+        &[
+            ("csrf_token", token.as_str()),
+            ("revision", first.as_str()),
+            ("expected", second.as_str()),
+        ],
+    );
+    assert!(
+        reply.status == 303 || reply.status == 200,
+        "{} {}",
+        reply.status,
+        reply.text
+    );
+    assert_eq!(
+        bob.get(&format!("/api/v1/posts/{slug}")).json["body"],
+        "Alpha line.\nSame line.\n"
+    );
+    // A stale form changes nothing.
+    let reply = bob.post_form(
+        &format!("/admin/posts/{slug}/restore"),
+        &[
+            ("csrf_token", token.as_str()),
+            ("revision", second.as_str()),
+            ("expected", second.as_str()),
+        ],
+    );
+    assert_eq!(reply.status, 412, "{}", reply.text);
+    // Others cannot look; admins see the audit page with deleted posts.
+    server
+        .login("carol")
+        .get(&format!("/admin/posts/{slug}/history"))
+        .assert_status(403);
+    bob.get("/admin/audit").assert_status(403);
+    bob.delete(&format!("/api/v1/posts/{slug}"))
+        .assert_status(204);
+    let audit = server.login("ada").get("/admin/audit");
+    audit.assert_status(200);
+    assert!(
+        audit.text.contains(&format!(
+            "<a href=\"/admin/posts/{slug}/history\">{slug}</a></li>"
+        )),
+        "the deleted post is findable:\n{}",
+        audit.text
+    );
+    assert!(audit.text.contains("<td>restore</td>"), "{}", audit.text);
+}

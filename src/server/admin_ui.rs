@@ -29,6 +29,7 @@ use crate::accounts::Role;
 use crate::store::document::FieldError;
 use crate::store::posts::StoredPost;
 
+mod history;
 mod two_factor;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -56,6 +57,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("admin_templates/settings.html"),
     ),
     ("message.html", include_str!("admin_templates/message.html")),
+    ("history.html", include_str!("admin_templates/history.html")),
+    ("audit.html", include_str!("admin_templates/audit.html")),
     (
         "login_code.html",
         include_str!("admin_templates/login_code.html"),
@@ -104,6 +107,9 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/posts/{slug}/edit", get(edit_post_page))
         .route("/posts/{slug}", post(save_post))
         .route("/posts/{slug}/delete", post(delete_post))
+        .route("/posts/{slug}/history", get(history::page))
+        .route("/posts/{slug}/restore", post(history::restore))
+        .route("/audit", get(history::audit))
         .route("/media", get(media_page))
         .route("/media/delete", post(delete_media))
         .route("/profile", get(profile_page).post(save_profile))

@@ -19,7 +19,7 @@ use super::state::AppState;
 use crate::store::posts::StoredPost;
 
 /// The post (or its deleted text) if `user` may see its history.
-async fn owned(
+pub async fn owned(
     state: &AppState,
     user: &CurrentUser,
     slug: &str,
@@ -92,13 +92,22 @@ pub async fn restore(
     JsonBody(request): JsonBody<RestoreRequest>,
 ) -> Result<Response, ApiError> {
     let expected = require_if_match(&headers)?;
-    owned(&state, &user, &slug).await?;
-    let (st, actor, name) = (state.clone(), user.username.clone(), slug.clone());
-    let post = blocking(move || {
-        st.posts()
-            .restore(&name, &request.revision, &expected, &actor)
-    })
-    .await??;
+    let post = restore_post(&state, &user, slug, request.revision, expected).await?;
+    Ok(saved(&state, &post).await)
+}
+
+/// Restores `revision` of a post at `expected` after the permission
+/// check; shared with the HTML history page.
+pub async fn restore_post(
+    state: &AppState,
+    user: &CurrentUser,
+    slug: String,
+    revision: String,
+    expected: String,
+) -> Result<StoredPost, ApiError> {
+    owned(state, user, &slug).await?;
+    let (st, actor) = (state.clone(), user.username.clone());
+    let post = blocking(move || st.posts().restore(&slug, &revision, &expected, &actor)).await??;
     state.log(&format!("{} restored post {}", user.username, post.slug));
     state
         .audit(
@@ -108,5 +117,5 @@ pub async fn restore(
             &post.slug,
         )
         .await;
-    Ok(saved(&state, &post).await)
+    Ok(post)
 }

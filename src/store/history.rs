@@ -155,6 +155,34 @@ impl History {
         Ok(entries)
     }
 
+    /// Slugs whose newest entry is a deletion, sorted: the deleted posts
+    /// that can be restored.
+    pub fn deleted(&self) -> io::Result<Vec<String>> {
+        let entries = match std::fs::read_dir(self.dir.join("posts")) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(err),
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(slug) = name.to_str().and_then(|n| n.strip_suffix(".jsonl")) else {
+                continue;
+            };
+            let Some(slug) = Slug::parse(slug) else {
+                continue;
+            };
+            if self
+                .last(&slug)?
+                .is_some_and(|r| r.action == Action::Delete)
+            {
+                found.push(slug.to_string());
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
     /// The newest entry of `slug`.
     pub fn last(&self, slug: &Slug) -> io::Result<Option<Revision>> {
         Ok(self.list(slug)?.into_iter().next())

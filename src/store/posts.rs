@@ -438,6 +438,13 @@ impl PostStore {
         }
     }
 
+    /// Deleted posts that can be restored, by slug.
+    pub fn deleted(&self) -> Result<Vec<String>, PostError> {
+        self.history
+            .deleted()
+            .map_err(|source| self.history_error(source))
+    }
+
     /// The history of post `slug`, newest first; also for a deleted post.
     pub fn history(&self, slug: &str) -> Result<Vec<Revision>, PostError> {
         let slug = parse_slug(slug)?;
