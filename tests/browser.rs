@@ -170,6 +170,53 @@ fn author_writes_and_publishes_a_post_with_an_image_in_a_real_browser() {
 }
 
 #[test]
+fn author_edits_twice_compares_revisions_and_restores_one() {
+    let Some(session) = Session::start() else {
+        return;
+    };
+    let (server, browser) = (&session.server, &session.browser);
+    log_in(browser, "bob", BOB_PASSWORD);
+    browser.open("/admin/posts/new");
+    browser.find("#title").type_text("Twice edited");
+    browser.find("#body").type_text("The first text.\n");
+    browser.find("form.editor button[type=submit]").click();
+    browser.wait_for_url("/admin/posts/twice-edited/edit?saved=1");
+    browser.find("#body").type_text("A second paragraph.\n");
+    browser.find("form.editor button[type=submit]").click();
+    browser.wait_for_url("/admin/posts/twice-edited/edit?saved=1");
+
+    // The history: two revisions, the newest change shown as added lines.
+    browser
+        .find("a[href='/admin/posts/twice-edited/history']")
+        .click();
+    browser.wait_for_url("/admin/posts/twice-edited/history");
+    assert_eq!(browser.find_all("table.history tbody tr").len(), 2);
+    let added = browser.wait_for_text("table.diff tr.ins", |t| !t.is_empty());
+    assert!(added.contains("A second paragraph."), "{added:?}");
+
+    // Compare the other way round, then restore the first text.
+    browser
+        .find("table.history tbody tr:nth-child(1) input[name=from]")
+        .click();
+    browser
+        .find("table.history tbody tr:nth-child(2) input[name=to]")
+        .click();
+    browser.find("form[method=get] button[type=submit]").click();
+    let removed = browser.wait_for_text("table.diff tr.del", |t| !t.is_empty());
+    assert!(removed.contains("A second paragraph."), "{removed:?}");
+    browser
+        .find("form[action='/admin/posts/twice-edited/restore'] button")
+        .click();
+    browser.wait_for_text("p.notice", |t| t.starts_with("Restored"));
+    assert_eq!(browser.find_all("table.history tbody tr").len(), 3);
+    let file = server.site.read("content/posts/twice-edited.md");
+    assert!(
+        file.contains("The first text.") && !file.contains("A second paragraph."),
+        "{file}"
+    );
+}
+
+#[test]
 fn author_turns_on_two_factor_then_logs_in_with_a_code_and_a_recovery_code() {
     let Some(session) = Session::start() else {
         return;
