@@ -182,7 +182,8 @@ fn author_edits_twice_compares_revisions_and_restores_one() {
     browser.find("form.editor button[type=submit]").click();
     browser.wait_for_url("/admin/posts/twice-edited/edit?saved=1");
     browser.find("#body").type_text("A second paragraph.\n");
-    browser.find("form.editor button[type=submit]").click();
+    // The same address again: wait for the new page, not the old one.
+    browser.click_and_wait_for_next_page("form.editor button[type=submit]");
     browser.wait_for_url("/admin/posts/twice-edited/edit?saved=1");
 
     // The history: two revisions, the newest change shown as added lines.
@@ -568,6 +569,19 @@ impl Browser {
             self.call("GET", "/url", None)
                 .ok()
                 .filter(|url| url.as_str().is_some_and(|url| url.ends_with(suffix)))
+        });
+    }
+
+    /// Clicks the element matching `css` and waits until the page it was on
+    /// has been replaced, for a submit that lands on the same address.
+    #[track_caller]
+    fn click_and_wait_for_next_page(&self, css: &str) {
+        let old = self.find("html");
+        self.find(css).click();
+        self.wait_for("the next page to replace this one", || {
+            self.call("GET", &format!("/element/{}/name", old.id), None)
+                .err()
+                .filter(|e| e.contains("stale"))
         });
     }
 
