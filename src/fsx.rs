@@ -22,6 +22,41 @@ pub fn temp_path_for(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.quire-tmp-{}-{n}", std::process::id()))
 }
 
+/// What tells that a file has not changed since it was last read: its size,
+/// modification time and inode. An atomic write renames a new inode into
+/// place, so it always shows, even within one tick of a coarse clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl FileStamp {
+    /// The stamp of a file's metadata.
+    pub fn of(meta: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Self {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        }
+    }
+
+    /// When the file last changed (the epoch if the system cannot tell).
+    pub fn modified(&self) -> std::time::SystemTime {
+        self.modified.unwrap_or(std::time::SystemTime::UNIX_EPOCH)
+    }
+
+    /// The file's size in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.len
+    }
+}
+
 /// Durability of an atomic write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {

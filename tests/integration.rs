@@ -32,6 +32,8 @@ mod serve_live;
 mod server_api;
 /// Post history over the API: revisions, hand edits kept, restore.
 mod server_history;
+/// Paged, sorted, filtered lists of posts, media and users; the dashboard.
+mod server_lists;
 /// The authoring server's security floor.
 mod server_security;
 /// Two-factor login: setup, the second step, recovery, the admin rule.

@@ -196,6 +196,34 @@ pub struct UserInfo {
     pub totp: bool,
 }
 
+/// Which users a list shows: those whose name contains every word of
+/// `text`, with `role` if given, one page of them, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Words the username must contain.
+    pub text: Option<String>,
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Which page.
+    pub paging: crate::store::listing::Paging,
+}
+
+/// The page `query` asks for of `users` (already sorted by name).
+pub fn query_users(
+    users: Vec<UserInfo>,
+    query: &UserQuery,
+) -> crate::store::listing::Paged<UserInfo> {
+    let terms = crate::store::listing::search_terms(query.text.as_deref());
+    let found: Vec<UserInfo> = users
+        .into_iter()
+        .filter(|u| {
+            terms.iter().all(|t| u.username.contains(t.as_str()))
+                && query.role.is_none_or(|role| u.role == role)
+        })
+        .collect();
+    crate::store::listing::Paged::of(found, query.paging)
+}
+
 /// A change to one user (the admin API's PATCH and the CLI).
 #[derive(Debug, Clone, Default)]
 pub struct UserChange {

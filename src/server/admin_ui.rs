@@ -27,6 +27,7 @@ use super::state::AppState;
 use super::users;
 use crate::accounts::Role;
 use crate::store::document::FieldError;
+use crate::store::listing::Paged;
 use crate::store::posts::StoredPost;
 
 mod history;
@@ -58,6 +59,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("message.html", include_str!("admin_templates/message.html")),
     ("history.html", include_str!("admin_templates/history.html")),
+    ("pager.html", include_str!("admin_templates/pager.html")),
     ("audit.html", include_str!("admin_templates/audit.html")),
     (
         "login_code.html",
@@ -186,6 +188,43 @@ impl Page {
             }
         }
     }
+}
+
+/// Links to the first, previous, next and last pages of a list shown at
+/// `path` with the query `params` (kept, so filters survive paging), and
+/// where this page stands: what `pager.html` draws.
+fn pager<T>(path: &str, params: &impl serde::Serialize, page: &Paged<T>) -> Value {
+    let mut fields: Vec<(String, String)> = match json!(params) {
+        Value::Object(map) => map
+            .into_iter()
+            .filter(|(key, _)| key != "page")
+            .filter_map(|(key, value)| Some((key, value.as_str()?.trim().to_string())))
+            .filter(|(_, value)| !value.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    };
+    fields.sort();
+    let link = |number: usize| -> Option<String> {
+        (number >= 1 && number <= page.pages && number != page.page).then(|| {
+            let mut fields = fields.clone();
+            if number > 1 {
+                fields.push(("page".into(), number.to_string()));
+            }
+            match serde_urlencoded::to_string(&fields) {
+                Ok(query) if !query.is_empty() => format!("{path}?{query}"),
+                _ => path.to_string(),
+            }
+        })
+    };
+    json!({
+        "total": page.total,
+        "page": page.page,
+        "pages": page.pages,
+        "first": link(1),
+        "previous": link(page.page.saturating_sub(1)),
+        "next": link(page.page + 1),
+        "last": link(page.pages),
+    })
 }
 
 /// A message page (errors, confirmations) for a failed action.
@@ -592,49 +631,82 @@ async fn reset_submit(
 
 // ---- dashboard and editor ----------------------------------------------
 
-/// `GET /admin/`: the posts the user may see, with their state.
+/// `GET /admin/?q=&state=&tag=&author=&sort=&order=&page=`.
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardQuery {
+    #[serde(flatten)]
+    list: posts::ListParams,
+    deleted: Option<String>,
+}
+
+/// `GET /admin/`: one page of the posts the user may see, filtered,
+/// sorted and searchable, with their state.
 pub async fn dashboard(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
-    Query(notice): Query<NoticeQuery>,
+    query: Result<Query<DashboardQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Some(user) = user else {
         return Ok(to_login("/admin/"));
     };
-    let st = state.clone();
-    let all = blocking(move || st.posts().list()).await??;
-    let mut rows: Vec<Value> = all
+    let Query(query) = query.unwrap_or_default();
+    let params = query.list;
+    let (page, error) = match params.query() {
+        Ok(list) => (posts::list_page(&state, &user, list).await?, None),
+        Err(err) => {
+            let fallback = posts::list_page(&state, &user, Default::default()).await?;
+            (fallback, Some(err.to_string()))
+        }
+    };
+    let now = chrono::Utc::now();
+    let rows: Vec<Value> = page
+        .items
         .iter()
-        .filter(|p| posts::visible(&user, p))
-        .filter(|p| user.is_admin() || p.authors.contains(&user.username) || !p.draft)
-        .map(|p| {
+        .map(|listed| {
+            let p = &listed.post;
             json!({
                 "slug": p.slug,
                 "title": p.title,
                 "date": p.date.as_deref().map(|d| d.get(..10).unwrap_or(d)),
-                "draft": p.draft,
-                "scheduled": !p.draft && p.date.as_deref()
-                    .and_then(crate::build::parse::front_matter::parse_date)
-                    .is_some_and(|d| d > chrono::Utc::now()),
+                "state": listed.state(now).as_str(),
                 "author": p.author,
-                "mine": p.authors.contains(&user.username),
                 "editable": may_change(&user, &p.authors),
                 "problem": p.problem,
             })
         })
         .collect();
-    rows.sort_by(|a, b| b["date"].as_str().cmp(&a["date"].as_str()));
+    let pager = pager("/admin/", &params, &page);
+    let filtered = [&params.q, &params.state, &params.tag, &params.author]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+    let st = state.clone();
+    let authors: Vec<String> = blocking(move || st.accounts().list())
+        .await??
+        .into_iter()
+        .map(|account| account.username)
+        .collect();
     let status = state.preview().status();
+    let code = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     Ok(Page::new("dashboard.html", "Posts")
         .with(
             "notice",
-            notice
+            query
                 .deleted
                 .is_some()
                 .then_some("Post deleted. It is kept in .quire/trash/posts/."),
         )
         .with("posts", rows)
+        .with("filter", &params)
+        .with("filtered", filtered)
+        .with("filter_error", error)
+        .with("authors", authors)
+        .with("pager", pager)
         .with("build", &*status)
+        .status(code)
         .render(&state, Some(&user), &user.csrf))
 }
 
@@ -789,8 +861,6 @@ async fn edit_post_page(
 #[derive(Debug, Default, Deserialize)]
 pub struct NoticeQuery {
     saved: Option<String>,
-    deleted: Option<String>,
-    uploaded: Option<String>,
 }
 
 /// A save that met an expired session: keep the text, ask for a login.
@@ -999,11 +1069,20 @@ async fn original(
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 
+/// `GET /admin/media?q=&sort=&order=&page=` (and `uploaded=` after an upload).
+#[derive(Debug, Default, Deserialize)]
+struct MediaPageQuery {
+    #[serde(flatten)]
+    list: super::media::MediaListParams,
+    uploaded: Option<String>,
+}
+
 async fn media_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
-    Query(notice): Query<NoticeQuery>,
+    query: Result<Query<MediaPageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(notice) = query.unwrap_or_default();
     let Some(user) = user else {
         return Ok(to_login("/admin/media"));
     };
@@ -1013,7 +1092,7 @@ async fn media_page(
         Some(path) => blocking(move || st.media().resolve(&path).ok()).await?,
         None => None,
     };
-    media_with(&state, &user, None, uploaded.as_deref()).await
+    media_listing(&state, &user, None, uploaded.as_deref(), &notice.list).await
 }
 
 async fn media_with(
@@ -1022,9 +1101,26 @@ async fn media_with(
     error: Option<&ApiError>,
     uploaded: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let st = state.clone();
-    let items = blocking(move || st.media().list()).await?;
-    let items: Vec<Value> = items
+    media_listing(state, user, error, uploaded, &Default::default()).await
+}
+
+/// The media page: the upload form and one page of the library.
+async fn media_listing(
+    state: &AppState,
+    user: &CurrentUser,
+    error: Option<&ApiError>,
+    uploaded: Option<&str>,
+    params: &super::media::MediaListParams,
+) -> Result<Response, ApiError> {
+    let (query, query_error) = match params.query() {
+        Ok(query) => (query, None),
+        Err(err) => (Default::default(), Some(ApiError::from(err))),
+    };
+    let error = error.or(query_error.as_ref());
+    let page = super::media::list_page(state, query).await?;
+    let pager = pager("/admin/media", params, &page);
+    let items: Vec<Value> = page
+        .items
         .into_iter()
         .map(|item| {
             let deletable = may_change(user, item.uploader.as_slice());
@@ -1038,6 +1134,8 @@ async fn media_with(
     let status = error.map_or(StatusCode::OK, |e| e.status);
     Ok(Page::new("media.html", "Media")
         .with("items", items)
+        .with("pager", pager)
+        .with("filter", params)
         .with("error", error.map(|e| e.message.clone()))
         .with("uploaded", uploaded)
         .with("limit_mib", state.media().max_upload() / (1024 * 1024))
@@ -1310,11 +1408,13 @@ async fn change_password(
 async fn users_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
+    query: Result<Query<users::UserListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Some(user) = user else {
         return Ok(to_login("/admin/users"));
     };
-    users_with(&state, &user, Vec::new(), None, None).await
+    let Query(params) = query.unwrap_or_default();
+    users_listing(&state, &user, Vec::new(), None, None, &params).await
 }
 
 async fn users_with(
@@ -1324,6 +1424,18 @@ async fn users_with(
     notice: Option<&str>,
     reset_link: Option<&str>,
 ) -> Result<Response, ApiError> {
+    users_listing(state, user, errors, notice, reset_link, &Default::default()).await
+}
+
+/// The users page: one page of accounts and the form for a new one.
+async fn users_listing(
+    state: &AppState,
+    user: &CurrentUser,
+    mut errors: Vec<FieldError>,
+    notice: Option<&str>,
+    reset_link: Option<&str>,
+    params: &users::UserListParams,
+) -> Result<Response, ApiError> {
     if !user.is_admin() {
         return Ok(error_page(
             state,
@@ -1332,9 +1444,20 @@ async fn users_with(
             &ApiError::forbidden("only admins may manage users"),
         ));
     }
-    let st = state.clone();
-    let list = blocking(move || st.accounts().list()).await??;
-    let rows: Vec<Value> = list.iter().map(|u| auth::user_json(state, u)).collect();
+    let query = match params.query() {
+        Ok(query) => query,
+        Err(err) => {
+            errors.push(FieldError::new("form", err.to_string()));
+            Default::default()
+        }
+    };
+    let page = users::list_page(state, user, query).await?;
+    let pager = pager("/admin/users", params, &page);
+    let rows: Vec<Value> = page
+        .items
+        .iter()
+        .map(|u| auth::user_json(state, u))
+        .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -1342,6 +1465,8 @@ async fn users_with(
     };
     Ok(Page::new("users.html", "Users")
         .with("users", rows)
+        .with("pager", pager)
+        .with("filter", params)
         .with("errors", field_map(&errors))
         .with("notice", notice)
         .with("reset_link", reset_link)

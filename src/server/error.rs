@@ -159,6 +159,12 @@ impl From<PostError> for ApiError {
     }
 }
 
+impl From<crate::store::listing::ListError> for ApiError {
+    fn from(err: crate::store::listing::ListError) -> Self {
+        Self::bad_request("invalid_query", err.to_string())
+    }
+}
+
 impl From<MediaError> for ApiError {
     fn from(err: MediaError) -> Self {
         let message = err.to_string();

@@ -106,3 +106,38 @@ impl FromRequestParts<AppState> for ClientIp {
         Ok(Self(state.client_ip(peer, forwarded)))
     }
 }
+
+/// A query string read into `T`; one that cannot be read is
+/// `400 invalid_query` in the envelope.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(_) => Err(ApiError::bad_request(
+                "invalid_query",
+                "the query string cannot be read: give each parameter once, as text",
+            )),
+        }
+    }
+}
+
+/// The JSON answer of a list endpoint: the rows under `key`, and where the
+/// page stands in the whole list.
+pub fn page_json<T>(
+    key: &str,
+    rows: Vec<serde_json::Value>,
+    page: &crate::store::listing::Paged<T>,
+) -> serde_json::Value {
+    serde_json::json!({
+        key: rows,
+        "total": page.total,
+        "page": page.page,
+        "pages": page.pages,
+        "limit": page.limit,
+    })
+}

@@ -7,14 +7,17 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::may_change;
 use super::error::{ApiError, blocking};
+use super::extract::{QueryParams, page_json};
 use super::session::CurrentUser;
 use super::state::AppState;
 use crate::build::Changes;
-use crate::store::media::Stored;
+use crate::store::listing::{ListError, Order, Paged, Paging, given};
+use crate::store::media::{MediaItem, MediaQuery, MediaSort, Stored, query_media};
 
 /// A multipart form: its `file` part and its text fields.
 #[derive(Debug, Default)]
@@ -133,19 +136,66 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(stored_json(&stored))).into_response())
 }
 
-/// `GET /api/v1/media`.
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+/// The query string of a media list (API, media page and picker).
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+pub struct MediaListParams {
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Files per page (1–500, default 50).
+    pub limit: Option<String>,
+    /// `uploaded`, `name` or `size`.
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    pub order: Option<String>,
+    /// A username.
+    pub uploader: Option<String>,
+    /// Words the path must contain.
+    pub q: Option<String>,
+}
+
+impl MediaListParams {
+    /// The typed query, or which parameter is wrong.
+    pub fn query(&self) -> Result<MediaQuery, ListError> {
+        let sort: MediaSort = given(&self.sort).map_or(Ok(MediaSort::Uploaded), |s| s.parse())?;
+        let natural = if sort == MediaSort::Name {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
+        Ok(MediaQuery {
+            text: given(&self.q).map(String::from),
+            uploader: given(&self.uploader).map(String::from),
+            sort,
+            order: given(&self.order).map_or(Ok(natural), |o| o.parse())?,
+            paging: Paging::parse(given(&self.page), given(&self.limit))?,
+        })
+    }
+}
+
+/// One page of media files, as `query` selects them.
+pub async fn list_page(state: &AppState, query: MediaQuery) -> Result<Paged<MediaItem>, ApiError> {
     let st = state.clone();
-    let items = blocking(move || st.media().list()).await?;
-    let items: Vec<_> = items
-        .into_iter()
+    blocking(move || query_media(st.media().list(), &query)).await
+}
+
+/// `GET /api/v1/media?page=&limit=&sort=&order=&uploader=&q=`:
+/// `{media, total, page, pages, limit}`.
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(params): QueryParams<MediaListParams>,
+) -> Result<Response, ApiError> {
+    let page = list_page(&state, params.query()?).await?;
+    let items: Vec<_> = page
+        .items
+        .iter()
         .map(|item| {
             let mut value = json!(item);
             value["deletable"] = json!(may_change(&user, item.uploader.as_slice()));
             value
         })
         .collect();
-    Ok(Json(json!({ "media": items })).into_response())
+    Ok(Json(page_json("media", items, &page)).into_response())
 }
 
 /// What a change to `path` (relative to media/) gives the preview to rebuild.

@@ -4,18 +4,21 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::build::Changes;
 
 use super::auth::may_change;
 use super::error::{ApiError, blocking};
-use super::extract::{JsonBody, if_match};
+use super::extract::{JsonBody, QueryParams, if_match, page_json};
 use super::session::CurrentUser;
 use super::state::AppState;
+use crate::store::catalog::{self, ListedPost, PostQuery, PostSort};
+use crate::store::listing::{ListError, Order, Paged, Paging, given};
 use crate::store::posts::{PostInput, StoredPost};
 
 /// Body of a create or update. On update, absent fields keep their value.
@@ -96,20 +99,88 @@ pub fn etag(revision: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"\""))
 }
 
-/// `GET /api/v1/posts`.
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+/// The query string of a post list (API and dashboard alike); empty
+/// values count as absent, so a GET form may send every field.
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+pub struct ListParams {
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Posts per page (1–500, default 50).
+    pub limit: Option<String>,
+    /// `date`, `title` or `updated`.
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    pub order: Option<String>,
+    /// `draft`, `scheduled` or `published`.
+    pub state: Option<String>,
+    /// A tag.
+    pub tag: Option<String>,
+    /// A username.
+    pub author: Option<String>,
+    /// Words that the title, tags or body must contain.
+    pub q: Option<String>,
+}
+
+impl ListParams {
+    /// The typed query, or which parameter is wrong.
+    pub fn query(&self) -> Result<PostQuery, ListError> {
+        let sort: PostSort = given(&self.sort).map_or(Ok(PostSort::Date), str::parse)?;
+        let natural = if sort == PostSort::Title {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
+        Ok(PostQuery {
+            state: given(&self.state).map(str::parse).transpose()?,
+            tag: given(&self.tag).map(String::from),
+            author: given(&self.author).map(String::from),
+            text: given(&self.q).map(String::from),
+            sort,
+            order: given(&self.order).map_or(Ok(natural), str::parse)?,
+            paging: Paging::parse(given(&self.page), given(&self.limit))?,
+        })
+    }
+}
+
+/// One page of the posts `user` may see that `query` selects, as they
+/// stand now: what the API list and the dashboard show.
+pub async fn list_page(
+    state: &AppState,
+    user: &CurrentUser,
+    query: PostQuery,
+) -> Result<Paged<Arc<ListedPost>>, ApiError> {
     let st = state.clone();
-    let posts = blocking(move || st.posts().list()).await??;
-    let posts: Vec<_> = posts
+    let user = user.clone();
+    blocking(move || {
+        let all = st.posts().catalog()?;
+        Ok(catalog::query(all, &query, Utc::now(), |p| {
+            visible(&user, p)
+        }))
+    })
+    .await?
+}
+
+/// `GET /api/v1/posts?page=&limit=&sort=&order=&state=&tag=&author=&q=`:
+/// `{posts, total, page, pages, limit}`, without bodies.
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Response, ApiError> {
+    let page = list_page(&state, &user, params.query()?).await?;
+    let now = Utc::now();
+    let posts: Vec<_> = page
+        .items
         .iter()
-        .filter(|p| visible(&user, p))
         .map(|p| {
-            let mut item = summary_json(p);
-            item["editable"] = json!(may_change(&user, &p.authors));
+            let mut item = summary_json(&p.post);
+            item["editable"] = json!(may_change(&user, &p.post.authors));
+            item["state"] = json!(p.state(now).as_str());
+            item["updated"] = json!(DateTime::<Utc>::from(p.updated).to_rfc3339());
             item
         })
         .collect();
-    Ok(Json(json!({ "posts": posts })).into_response())
+    Ok(Json(page_json("posts", posts, &page)).into_response())
 }
 
 /// Loads a post the user may see, or 404.

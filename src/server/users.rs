@@ -10,11 +10,12 @@ use serde_json::json;
 
 use super::auth::user_json;
 use super::error::{ApiError, blocking};
-use super::extract::{ClientIp, JsonBody};
+use super::extract::{ClientIp, JsonBody, QueryParams, page_json};
 use super::session::{CurrentUser, establish};
 use super::state::AppState;
-use crate::accounts::{Role, UserChange, Username};
+use crate::accounts::{Role, UserChange, UserInfo, UserQuery, Username, query_users};
 use crate::build::Changes;
+use crate::store::listing::{ListError, Paged, Paging, given};
 use crate::store::profiles::{Profile, ProfileChange};
 use crate::store::settings::SiteSettings;
 
@@ -204,13 +205,58 @@ pub async fn password(
     ))
 }
 
-/// `GET /api/v1/users` (admin).
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
-    require_admin(&state, &user)?;
+/// The query string of a user list.
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+pub struct UserListParams {
+    /// Page number, from 1.
+    pub page: Option<String>,
+    /// Users per page (1–500, default 50).
+    pub limit: Option<String>,
+    /// `author` or `admin`.
+    pub role: Option<String>,
+    /// Words the username must contain.
+    pub q: Option<String>,
+}
+
+impl UserListParams {
+    /// The typed query, or which parameter is wrong.
+    pub fn query(&self) -> Result<UserQuery, ListError> {
+        let role = given(&self.role)
+            .map(|r| {
+                r.parse::<Role>()
+                    .map_err(|_| ListError::new("role", r, "`author` or `admin`"))
+            })
+            .transpose()?;
+        Ok(UserQuery {
+            text: given(&self.q).map(|t| t.to_lowercase()),
+            role,
+            paging: Paging::parse(given(&self.page), given(&self.limit))?,
+        })
+    }
+}
+
+/// One page of users, by name (admins only).
+pub async fn list_page(
+    state: &AppState,
+    user: &CurrentUser,
+    query: UserQuery,
+) -> Result<Paged<UserInfo>, ApiError> {
+    require_admin(state, user)?;
     let st = state.clone();
     let users = blocking(move || st.accounts().list()).await??;
-    let users: Vec<_> = users.iter().map(|u| user_json(&state, u)).collect();
-    Ok(Json(json!({ "users": users })).into_response())
+    Ok(query_users(users, &query))
+}
+
+/// `GET /api/v1/users?page=&limit=&role=&q=` (admin):
+/// `{users, total, page, pages, limit}`.
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    QueryParams(params): QueryParams<UserListParams>,
+) -> Result<Response, ApiError> {
+    let page = list_page(&state, &user, params.query()?).await?;
+    let users: Vec<_> = page.items.iter().map(|u| user_json(&state, u)).collect();
+    Ok(Json(page_json("users", users, &page)).into_response())
 }
 
 /// Body of a user creation.

@@ -11,7 +11,7 @@
 //! when EXIF said to rotate, the rotation is applied to the pixels first.
 //! Who uploaded what is kept in `.quire/media.toml`, beside the credentials.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -25,7 +25,8 @@ use crate::build::images::source::{self, Decoded, Pixels};
 use crate::build::images::{OutFormat, SourceFormat};
 use crate::build::page::Slug;
 use crate::config::{Config, ImageSettings};
-use crate::fsx::Durability;
+use crate::fsx::{Durability, FileStamp};
+use crate::store::listing::{ListError, Order, Paged, Paging, search_terms};
 
 /// Longest side of a stored avatar.
 pub const AVATAR_SIZE: u32 = 480;
@@ -101,6 +102,88 @@ pub struct MediaItem {
     pub uploaded: Option<String>,
 }
 
+/// Image sizes by media path, with the stamp of the file they were read from.
+type DimensionCache = HashMap<String, (FileStamp, Option<(u32, u32)>)>;
+
+/// What a media list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaSort {
+    /// Upload time (files put in media/ by hand count as oldest).
+    Uploaded,
+    /// The path, A–Z.
+    Name,
+    /// The size in bytes.
+    Size,
+}
+
+impl std::str::FromStr for MediaSort {
+    type Err = ListError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "uploaded" => Ok(Self::Uploaded),
+            "name" => Ok(Self::Name),
+            "size" => Ok(Self::Size),
+            _ => Err(ListError::new("sort", text, "`uploaded`, `name` or `size`")),
+        }
+    }
+}
+
+/// Which media files a list shows, in which order, which page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaQuery {
+    /// Only files whose path contains every word of this (ignoring case).
+    pub text: Option<String>,
+    /// Only files this username uploaded.
+    pub uploader: Option<String>,
+    /// Sort key.
+    pub sort: MediaSort,
+    /// Direction.
+    pub order: Order,
+    /// Which page.
+    pub paging: Paging,
+}
+
+impl Default for MediaQuery {
+    fn default() -> Self {
+        Self {
+            text: None,
+            uploader: None,
+            sort: MediaSort::Uploaded,
+            order: Order::Desc,
+            paging: Paging::default(),
+        }
+    }
+}
+
+/// The page `query` asks for of `items`.
+pub fn query_media(items: Vec<MediaItem>, query: &MediaQuery) -> Paged<MediaItem> {
+    let terms = search_terms(query.text.as_deref());
+    let mut found: Vec<MediaItem> = items
+        .into_iter()
+        .filter(|item| {
+            let path = item.path.to_lowercase();
+            terms.iter().all(|t| path.contains(t.as_str()))
+                && query
+                    .uploader
+                    .as_deref()
+                    .is_none_or(|u| item.uploader.as_deref() == Some(u))
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        let ordering = match query.sort {
+            MediaSort::Uploaded => a.uploaded.cmp(&b.uploaded),
+            MediaSort::Name => a.path.to_lowercase().cmp(&b.path.to_lowercase()),
+            MediaSort::Size => a.bytes.cmp(&b.bytes),
+        };
+        query
+            .order
+            .apply(ordering)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    Paged::of(found, query.paging)
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Owners {
@@ -125,6 +208,8 @@ pub struct MediaStore {
     settings: ImageSettings,
     max_upload: u64,
     lock: Mutex<()>,
+    /// Image sizes already read, so a listing does not open every file.
+    dimensions: Mutex<DimensionCache>,
 }
 
 /// A checked upload, ready to store.
@@ -146,6 +231,7 @@ impl MediaStore {
             settings: config.images.clone(),
             max_upload: config.server.max_upload,
             lock: Mutex::new(()),
+            dimensions: Mutex::default(),
         }
     }
 
@@ -353,6 +439,8 @@ impl MediaStore {
     /// Every file under media/ (hidden files left out), by path.
     pub fn list(&self) -> Vec<MediaItem> {
         let owners = self.read_owners().unwrap_or_default();
+        let known = std::mem::take(&mut *self.dimensions_cache());
+        let mut seen = HashMap::new();
         let mut items: Vec<MediaItem> = walkdir::WalkDir::new(&self.media_dir)
             .follow_links(false)
             .into_iter()
@@ -363,7 +451,12 @@ impl MediaStore {
                 let rel = entry.path().strip_prefix(&self.media_dir).ok()?;
                 let rel = crate::build::load::slash_path(rel);
                 let meta = entry.metadata().ok()?;
-                let dimensions = image::image_dimensions(entry.path()).ok();
+                let stamp = FileStamp::of(&meta);
+                let dimensions = match known.get(&rel) {
+                    Some((was, dimensions)) if *was == stamp => *dimensions,
+                    _ => image::image_dimensions(entry.path()).ok(),
+                };
+                seen.insert(rel.clone(), (stamp, dimensions));
                 let owner = owners.files.get(&rel);
                 Some(MediaItem {
                     url: format!("/media/{}", crate::build::images::encode_url_path(&rel)),
@@ -376,12 +469,17 @@ impl MediaStore {
                 })
             })
             .collect();
+        *self.dimensions_cache() = seen;
         items.sort_by(|a, b| {
             b.uploaded
                 .cmp(&a.uploaded)
                 .then_with(|| a.path.cmp(&b.path))
         });
         items
+    }
+
+    fn dimensions_cache(&self) -> std::sync::MutexGuard<'_, DimensionCache> {
+        self.dimensions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Checks a media path from a request: relative, no `..`, no NUL, an
@@ -770,5 +868,62 @@ mod tests {
         let riff = u32::from_le_bytes(stripped[4..8].try_into().unwrap()) as usize;
         assert_eq!(riff, stripped.len() - 8);
         assert_eq!(image::load_from_memory(&stripped).unwrap().width(), 8);
+    }
+
+    #[test]
+    fn media_lists_filter_sort_and_page() {
+        let item =
+            |path: &str, bytes: u64, uploader: Option<&str>, uploaded: Option<&str>| MediaItem {
+                path: path.into(),
+                url: format!("/media/{path}"),
+                bytes,
+                width: Some(10),
+                height: Some(10),
+                uploader: uploader.map(String::from),
+                uploaded: uploaded.map(String::from),
+            };
+        let items = vec![
+            item(
+                "2024/cat.jpg",
+                300,
+                Some("ann"),
+                Some("2024-01-02T00:00:00Z"),
+            ),
+            item("dog.png", 100, Some("bob"), Some("2024-03-01T00:00:00Z")),
+            item("Cat-2.webp", 200, None, None),
+        ];
+        let paths = |q: MediaQuery| -> Vec<String> {
+            query_media(items.clone(), &q)
+                .items
+                .into_iter()
+                .map(|i| i.path)
+                .collect()
+        };
+        assert_eq!(
+            paths(MediaQuery::default()),
+            ["dog.png", "2024/cat.jpg", "Cat-2.webp"]
+        );
+        let cats = MediaQuery {
+            text: Some("CAT".into()),
+            ..MediaQuery::default()
+        };
+        assert_eq!(paths(cats), ["2024/cat.jpg", "Cat-2.webp"]);
+        let by_size = MediaQuery {
+            sort: MediaSort::Size,
+            order: Order::Asc,
+            ..MediaQuery::default()
+        };
+        assert_eq!(paths(by_size), ["dog.png", "Cat-2.webp", "2024/cat.jpg"]);
+        let bobs = MediaQuery {
+            uploader: Some("bob".into()),
+            ..MediaQuery::default()
+        };
+        assert_eq!(paths(bobs), ["dog.png"]);
+        let second = MediaQuery {
+            paging: Paging { page: 2, limit: 2 },
+            ..MediaQuery::default()
+        };
+        let page = query_media(items.clone(), &second);
+        assert_eq!((page.items.len(), page.total, page.pages), (1, 3, 2));
     }
 }

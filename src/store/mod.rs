@@ -4,9 +4,11 @@
 //! except through it.
 
 pub mod audit;
+pub mod catalog;
 pub mod document;
 pub mod git;
 pub mod history;
+pub mod listing;
 pub mod media;
 pub mod posts;
 pub mod profiles;

@@ -9,11 +9,12 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
+use super::catalog::{Catalog, ListedPost};
 use super::document::{Document, FieldError, MediaCheck, check_as_build, revision};
 use super::history::{Action, Revision};
 use crate::build::page::Slug;
@@ -210,6 +211,7 @@ pub struct PostStore {
     git: super::git::GitCommits,
     authors_dir: PathBuf,
     lock: Mutex<()>,
+    catalog: Catalog,
 }
 
 impl PostStore {
@@ -225,6 +227,7 @@ impl PostStore {
             git: super::git::GitCommits::discover(&config.root),
             authors_dir: config.content_dir().join("authors"),
             lock: Mutex::new(()),
+            catalog: Catalog::default(),
         }
     }
 
@@ -238,43 +241,15 @@ impl PostStore {
         self.lock.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Every post file directly in content/posts/, sorted by slug.
-    pub fn list(&self) -> Result<Vec<StoredPost>, PostError> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(PostError::Io {
-                    path: self.dir.clone(),
-                    source,
-                });
-            }
-        };
-        let mut posts = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else {
-                continue;
-            };
-            let Some(stem) = markdown_stem(name) else {
-                continue;
-            };
-            if name.ends_with(".markdown") && self.dir.join(format!("{stem}.md")).exists() {
-                // `x.markdown` beside `x.md`: the build reports the clash.
-                continue;
-            }
-            let Some(slug) = Slug::parse(stem) else {
-                continue;
-            };
-            if !entry.file_type().is_ok_and(|t| t.is_file()) {
-                continue;
-            }
-            if let Ok(bytes) = std::fs::read(entry.path()) {
-                posts.push(stored(&slug, &bytes));
-            }
-        }
-        posts.sort_by(|a, b| a.slug.cmp(&b.slug));
-        Ok(posts)
+    /// Every post file directly in content/posts/ as lists show it, sorted
+    /// by slug; only files changed since the last call are read.
+    pub fn catalog(&self) -> Result<Vec<Arc<ListedPost>>, PostError> {
+        self.catalog
+            .scan(&self.dir)
+            .map_err(|source| PostError::Io {
+                path: self.dir.clone(),
+                source,
+            })
     }
 
     /// One post.
@@ -739,7 +714,7 @@ fn display_name(authors_dir: &Path, username: &str) -> String {
         .unwrap_or_else(|| username.to_string())
 }
 
-fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
+pub(super) fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
     let text = String::from_utf8_lossy(bytes);
     let revision = revision(bytes);
     let Some(doc) = Document::parse(&text) else {
@@ -812,7 +787,7 @@ fn stored(slug: &Slug, bytes: &[u8]) -> StoredPost {
 }
 
 /// The slug of a post file name (`x.md` or `x.markdown`).
-fn markdown_stem(name: &str) -> Option<&str> {
+pub(super) fn markdown_stem(name: &str) -> Option<&str> {
     crate::build::load::MARKDOWN_EXTENSIONS
         .iter()
         .find_map(|ext| name.strip_suffix(ext)?.strip_suffix('.'))
