@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
-use super::state::AppState;
+use crate::server::error::ApiError;
+use crate::server::state::AppState;
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 2 * 1024 * 1024;

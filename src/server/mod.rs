@@ -1,27 +1,27 @@
 //! The authoring server (`quire serve`): the JSON API under `/api/v1`, the
 //! HTML UI under `/admin`, and the live preview at `/`.
 //!
-//! Handlers are thin: they check who is asking (session, CSRF, role), call
-//! the file stores in [`crate::store`] off the async runtime, and ask the
-//! [`preview`] to rebuild through the build core. Every response under
+//! Layers, lowest first (a file only uses files of its own layer or
+//! below, and no two files use each other; `tests/tidy.rs` checks it):
+//! [`error`], [`preview`], [`session_store`], [`ui::templates`] → [`state`]
+//! → [`session`], [`extract`] → [`ops`] (what the server does, for the
+//! current user) → [`api`] (JSON) and [`ui`] (HTML pages), [`live`] (the
+//! preview at `/`) → this file (the router). Every response under
 //! `/api` and `/admin` carries the security headers; every error under
 //! `/api` uses the JSON envelope, including the framework's own (unknown
 //! route, wrong method, body too large, timeout).
 
-pub mod admin_ui;
-pub mod audit;
-pub mod auth;
+pub mod api;
 mod drain;
 pub mod error;
 pub mod extract;
-pub mod history;
-pub mod media;
-pub mod posts;
+pub mod live;
+pub mod ops;
 pub mod preview;
 pub mod session;
+pub mod session_store;
 pub mod state;
-pub mod totp;
-pub mod users;
+pub mod ui;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -33,12 +33,11 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
-
 use error::{ApiError, InternalCause};
 use session::LogUser;
 use state::AppState;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// Longest time one request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -61,37 +60,48 @@ pub fn router(state: AppState) -> Router {
         .unwrap_or(usize::MAX)
         .saturating_add(1024 * 1024);
     let uploads = Router::new()
-        .route("/media", post(media::upload))
-        .route("/me/avatar", put(media::avatar))
+        .route("/media", post(api::media::upload))
+        .route("/me/avatar", put(api::media::avatar))
         .layer(DefaultBodyLimit::max(upload_limit));
     let api = Router::new()
-        .route("/session", post(auth::login).delete(auth::logout))
-        .route("/session/totp", post(totp::login_step))
-        .route("/me/totp", post(totp::setup).delete(totp::disable))
-        .route("/me/totp/confirm", post(totp::confirm))
-        .route("/register", post(auth::register))
-        .route("/password-reset", post(auth::password_reset))
-        .route("/me", get(users::me))
-        .route("/me/profile", put(users::profile))
-        .route("/me/password", put(users::password))
-        .route("/posts", get(posts::list).post(posts::create))
+        .route(
+            "/session",
+            post(api::session::login).delete(api::session::logout),
+        )
+        .route("/session/totp", post(api::totp::login_step))
+        .route(
+            "/me/totp",
+            post(api::totp::setup).delete(api::totp::disable),
+        )
+        .route("/me/totp/confirm", post(api::totp::confirm))
+        .route("/register", post(api::session::register))
+        .route("/password-reset", post(api::session::password_reset))
+        .route("/me", get(api::users::me))
+        .route("/me/profile", put(api::users::profile))
+        .route("/me/password", put(api::users::password))
+        .route("/posts", get(api::posts::list).post(api::posts::create))
         .route(
             "/posts/{slug}",
-            get(posts::get).put(posts::update).delete(posts::delete),
+            get(api::posts::get)
+                .put(api::posts::update)
+                .delete(api::posts::delete),
         )
-        .route("/posts/{slug}/history", get(history::list))
-        .route("/posts/{slug}/history/{revision}", get(history::one))
-        .route("/posts/{slug}/restore", post(history::restore))
-        .route("/media", get(media::list))
-        .route("/media/{*path}", delete(media::delete))
-        .route("/users", get(users::list).post(users::create))
+        .route("/posts/{slug}/history", get(api::history::list))
+        .route("/posts/{slug}/history/{revision}", get(api::history::one))
+        .route("/posts/{slug}/restore", post(api::history::restore))
+        .route("/media", get(api::media::list))
+        .route("/media/{*path}", delete(api::media::delete))
+        .route("/users", get(api::users::list).post(api::users::create))
         .route(
             "/users/{name}",
-            axum::routing::patch(users::patch).delete(users::remove),
+            axum::routing::patch(api::users::patch).delete(api::users::remove),
         )
-        .route("/settings", get(users::settings).put(users::put_settings))
-        .route("/audit", get(audit::list))
-        .route("/build", get(preview::status))
+        .route(
+            "/settings",
+            get(api::users::settings).put(api::users::put_settings),
+        )
+        .route("/audit", get(api::audit::list))
+        .route("/build", get(api::build::status))
         .layer(DefaultBodyLimit::max(extract::JSON_LIMIT))
         .merge(uploads)
         .fallback(api_not_found)
@@ -102,15 +112,15 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/api", get(api_not_found))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
-        .route("/__quire/events", get(preview::events))
-        .route("/__quire/reload.js", get(preview::reload_js))
+        .route("/__quire/events", get(live::events))
+        .route("/__quire/reload.js", get(live::reload_js))
         .route(
             "/admin",
             get(|| async { axum::response::Redirect::permanent("/admin/") }),
         )
-        .route("/admin/", get(admin_ui::dashboard))
-        .nest("/admin", admin_ui::routes(upload_limit))
-        .fallback(preview::serve)
+        .route("/admin/", get(ui::dashboard::dashboard))
+        .nest("/admin", ui::routes(upload_limit))
+        .fallback(live::serve)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             totp_setup_gate,
@@ -338,7 +348,7 @@ pub struct ServeOptions {
     /// Also keep public/ current.
     pub publish: bool,
     /// Log sink.
-    pub log: state::Logger,
+    pub log: preview::Logger,
 }
 
 /// Runs the server until `shutdown` completes, then finishes the requests

@@ -8,13 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::accounts::AccountStore;
 use crate::config::Config;
+use crate::server::preview::{Logger, Preview};
+use crate::server::session_store::SessionMemory;
+use crate::server::ui::templates::Templates;
 use crate::store::media::MediaStore;
 use crate::store::posts::PostStore;
-
-use super::preview::Preview;
-
-/// Where the server's log lines go (the CLI passes stderr; tests capture).
-pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Shared state, cheap to clone.
 #[derive(Clone)]
@@ -33,8 +31,8 @@ struct Inner {
     hashing: tokio::sync::Semaphore,
     decoding: tokio::sync::Semaphore,
     preview: Preview,
-    sessions: super::session::SessionMemory,
-    ui: super::admin_ui::Templates,
+    sessions: SessionMemory,
+    ui: Templates,
     log: Logger,
     loopback: bool,
 }
@@ -67,8 +65,8 @@ impl AppState {
                 ),
                 decoding: tokio::sync::Semaphore::new(2),
                 preview,
-                sessions: super::session::SessionMemory::default(),
-                ui: super::admin_ui::Templates::new(),
+                sessions: SessionMemory::default(),
+                ui: Templates::new(),
                 log,
                 loopback: bind.ip().is_loopback(),
             }),
@@ -187,7 +185,7 @@ impl AppState {
     }
 
     /// The session store.
-    pub fn sessions(&self) -> &super::session::SessionMemory {
+    pub fn sessions(&self) -> &SessionMemory {
         &self.inner.sessions
     }
 
@@ -197,7 +195,7 @@ impl AppState {
     }
 
     /// Admin UI templates.
-    pub fn ui(&self) -> &super::admin_ui::Templates {
+    pub fn ui(&self) -> &Templates {
         &self.inner.ui
     }
 

@@ -13,8 +13,8 @@ use std::time::Duration;
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher as _};
 
-use super::preview::Preview;
-use super::state::Logger;
+use crate::server::preview::Logger;
+use crate::server::preview::Preview;
 
 /// Quiet time that ends a burst of events while a file is being written
 /// (changed, not yet closed).

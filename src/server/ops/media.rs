@@ -1,21 +1,20 @@
-//! `/api/v1/media` and avatar uploads: multipart in, checked images out.
+//! Uploads, avatars and media deletes: multipart forms read within the
+//! limits, images checked and stored by the media store, the preview told,
+//! the audit trail written; the paged media list.
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::auth::may_change;
-use super::error::{ApiError, blocking};
-use super::extract::{QueryParams, page_json};
-use super::session::CurrentUser;
-use super::state::AppState;
 use crate::build::Changes;
+use crate::server::error::{ApiError, blocking};
+use crate::server::ops;
+use crate::server::ops::access::may_change;
+use crate::server::session::CurrentUser;
+use crate::server::state::AppState;
 use crate::store::listing::{ListError, Order, Paged, Paging, given};
 use crate::store::media::{MediaItem, MediaQuery, MediaSort, Stored, query_media};
 
@@ -115,27 +114,6 @@ pub async fn store_upload(
     Ok(stored)
 }
 
-fn stored_json(stored: &Stored) -> serde_json::Value {
-    json!({
-        "path": stored.path,
-        "url": format!("/media/{}", crate::build::images::encode_url_path(&stored.path)),
-        "width": stored.width,
-        "height": stored.height,
-    })
-}
-
-/// `POST /api/v1/media`: 201 `{path, width, height}`.
-pub async fn upload(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    multipart: Multipart,
-) -> Result<Response, ApiError> {
-    let form = read_form(multipart, state.media().max_upload()).await?;
-    let stored = store_upload(&state, &user, form).await?;
-    state.preview().request_rebuild(media_file(&stored.path));
-    Ok((StatusCode::CREATED, Json(stored_json(&stored))).into_response())
-}
-
 /// The query string of a media list (API, media page and picker).
 #[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
 pub struct MediaListParams {
@@ -178,26 +156,6 @@ pub async fn list_page(state: &AppState, query: MediaQuery) -> Result<Paged<Medi
     blocking(move || query_media(st.media().list(), &query)).await
 }
 
-/// `GET /api/v1/media?page=&limit=&sort=&order=&uploader=&q=`:
-/// `{media, total, page, pages, limit}`.
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    QueryParams(params): QueryParams<MediaListParams>,
-) -> Result<Response, ApiError> {
-    let page = list_page(&state, params.query()?).await?;
-    let items: Vec<_> = page
-        .items
-        .iter()
-        .map(|item| {
-            let mut value = json!(item);
-            value["deletable"] = json!(may_change(&user, item.uploader.as_slice()));
-            value
-        })
-        .collect();
-    Ok(Json(page_json("media", items, &page)).into_response())
-}
-
 /// What a change to `path` (relative to media/) gives the preview to rebuild.
 pub fn media_file(path: &str) -> Changes {
     Changes::Paths(vec![std::path::PathBuf::from("media").join(path)])
@@ -206,7 +164,7 @@ pub fn media_file(path: &str) -> Changes {
 /// What a new avatar changed: the picture and the profile that shows it.
 pub fn avatar_files(state: &AppState, user: &CurrentUser, stored: &Stored) -> Changes {
     match crate::accounts::Username::parse(&user.username) {
-        Ok(name) => media_file(&stored.path).merge(super::users::profile_file(state, &name)),
+        Ok(name) => media_file(&stored.path).merge(ops::users::profile_file(state, &name)),
         Err(_) => Changes::Everything,
     }
 }
@@ -247,17 +205,6 @@ pub async fn delete_media(
     Ok(resolved)
 }
 
-/// `DELETE /api/v1/media/{path}`: 204.
-pub async fn delete(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(path): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let deleted = delete_media(&state, &user, path).await?;
-    state.preview().rebuild_for(media_file(&deleted)).await;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// Stores a new avatar for `user` and points their profile at it.
 pub async fn store_avatar(
     state: &AppState,
@@ -291,19 +238,4 @@ pub async fn store_avatar(
         )
         .await;
     Ok(stored)
-}
-
-/// `PUT /api/v1/me/avatar`: the picture, scaled to at most 480×480.
-pub async fn avatar(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    multipart: Multipart,
-) -> Result<Response, ApiError> {
-    let form = read_form(multipart, state.media().max_upload()).await?;
-    let stored = store_avatar(&state, &user, form).await?;
-    state
-        .preview()
-        .rebuild_for(avatar_files(&state, &user, &stored))
-        .await;
-    Ok(Json(stored_json(&stored)).into_response())
 }

@@ -1,56 +1,19 @@
-//! The logged-in user's own account (`/api/v1/me…`), the admin's user
-//! management (`/api/v1/users…`) and site settings (`/api/v1/settings`).
+//! Account operations: the user's own profile and password, registration
+//! and password resets, user management for admins, site settings.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::user_json;
-use super::error::{ApiError, blocking};
-use super::extract::{ClientIp, JsonBody, QueryParams, page_json};
-use super::session::{CurrentUser, establish};
-use super::state::AppState;
 use crate::accounts::{Role, UserChange, UserInfo, UserQuery, Username, query_users};
 use crate::build::Changes;
+use crate::server::error::{ApiError, blocking};
+use crate::server::ops;
+use crate::server::ops::access::require_admin;
+use crate::server::session::{CurrentUser, establish};
+use crate::server::state::AppState;
 use crate::store::listing::{ListError, Paged, Paging, given};
 use crate::store::profiles::{Profile, ProfileChange};
 use crate::store::settings::SiteSettings;
-
-/// 403 for anyone but an admin (logged).
-pub fn require_admin(state: &AppState, user: &CurrentUser) -> Result<(), ApiError> {
-    if user.is_admin() {
-        Ok(())
-    } else {
-        state.log(&format!("denied: {} is not an admin", user.username));
-        Err(ApiError::forbidden(
-            "only admins may manage users and site settings",
-        ))
-    }
-}
-
-/// `GET /api/v1/me`.
-pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
-    let profile = own_profile(&state, &user).await?;
-    let st = state.clone();
-    let name = user.username.clone();
-    let totp = blocking(move || st.accounts().get(&name))
-        .await??
-        .is_some_and(|u| u.totp);
-    Ok(Json(json!({
-        "username": user.username,
-        "role": user.role,
-        "totp": totp,
-        "totp_setup_required": user.needs_totp_setup,
-        "display_name": profile.display_name,
-        "bio": profile.bio,
-        "avatar": profile.avatar,
-        "csrf_token": user.csrf,
-    }))
-    .into_response())
-}
 
 /// The user's public profile.
 pub async fn own_profile(state: &AppState, user: &CurrentUser) -> Result<Profile, ApiError> {
@@ -100,16 +63,6 @@ pub fn profile_file(state: &AppState, username: &Username) -> Changes {
         &state.config(),
         username,
     )])
-}
-
-/// `PUT /api/v1/me/profile`.
-pub async fn profile(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    JsonBody(request): JsonBody<ProfileRequest>,
-) -> Result<Response, ApiError> {
-    let profile = save_profile(&state, &user, request).await?;
-    Ok(Json(json!(profile)).into_response())
 }
 
 /// Body of a password change.
@@ -166,9 +119,9 @@ pub async fn verify_current_password(
     current: String,
 ) -> Result<(), ApiError> {
     if let Some(wait) = state.throttle().begin(&user.username, ip) {
-        return Err(super::auth::login_error(
-            super::auth::LoginFailure::Throttled(wait),
-        ));
+        return Err(ops::auth::login_error(ops::auth::LoginFailure::Throttled(
+            wait,
+        )));
     }
     let name = user.username.clone();
     let verified = state
@@ -188,21 +141,6 @@ pub async fn verify_current_password(
     }
     state.throttle().succeed(&user.username, ip);
     Ok(())
-}
-
-/// `PUT /api/v1/me/password`: 204.
-pub async fn password(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ClientIp(ip): ClientIp,
-    JsonBody(request): JsonBody<PasswordRequest>,
-) -> Result<Response, ApiError> {
-    change_password(&state, &user, ip, request).await?;
-    let csrf = crate::server::session::csrf_token(&user.session).await?;
-    Ok(crate::server::session::with_csrf_header(
-        StatusCode::NO_CONTENT.into_response(),
-        &csrf,
-    ))
 }
 
 /// The query string of a user list.
@@ -245,18 +183,6 @@ pub async fn list_page(
     let st = state.clone();
     let users = blocking(move || st.accounts().list()).await??;
     Ok(query_users(users, &query))
-}
-
-/// `GET /api/v1/users?page=&limit=&role=&q=` (admin):
-/// `{users, total, page, pages, limit}`.
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    QueryParams(params): QueryParams<UserListParams>,
-) -> Result<Response, ApiError> {
-    let page = list_page(&state, &user, params.query()?).await?;
-    let users: Vec<_> = page.items.iter().map(|u| user_json(&state, u)).collect();
-    Ok(Json(page_json("users", users, &page)).into_response())
 }
 
 /// Body of a user creation.
@@ -302,21 +228,6 @@ pub async fn create_user(
         .rebuild_for(profile_file(state, &username))
         .await;
     Ok(())
-}
-
-/// `POST /api/v1/users` (admin): 201.
-pub async fn create(
-    State(state): State<AppState>,
-    admin: CurrentUser,
-    JsonBody(body): JsonBody<NewUser>,
-) -> Result<Response, ApiError> {
-    let name = body.username.clone();
-    create_user(&state, &admin, body).await?;
-    let st = state.clone();
-    let info = blocking(move || st.accounts().get(&name))
-        .await??
-        .ok_or_else(|| ApiError::internal("the new user vanished"))?;
-    Ok((StatusCode::CREATED, Json(user_json(&state, &info))).into_response())
 }
 
 /// Body of a user change.
@@ -376,17 +287,6 @@ pub async fn patch_user(
     Ok(info)
 }
 
-/// `PATCH /api/v1/users/{name}` (admin).
-pub async fn patch(
-    State(state): State<AppState>,
-    admin: CurrentUser,
-    Path(name): Path<String>,
-    JsonBody(patch): JsonBody<UserPatch>,
-) -> Result<Response, ApiError> {
-    let info = patch_user(&state, &admin, name, patch).await?;
-    Ok(Json(user_json(&state, &info)).into_response())
-}
-
 /// Removes a user; shared with the HTML UI.
 pub async fn remove_user(
     state: &AppState,
@@ -407,25 +307,6 @@ pub async fn remove_user(
         )
         .await;
     Ok(())
-}
-
-/// `DELETE /api/v1/users/{name}` (admin): 204; their posts keep their author.
-pub async fn remove(
-    State(state): State<AppState>,
-    admin: CurrentUser,
-    Path(name): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    remove_user(&state, &admin, name).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /api/v1/settings` (admin).
-pub async fn settings(
-    State(state): State<AppState>,
-    admin: CurrentUser,
-) -> Result<Response, ApiError> {
-    require_admin(&state, &admin)?;
-    Ok(Json(json!(SiteSettings::of(&state.config()))).into_response())
 }
 
 /// Saves site settings; shared with the HTML UI.
@@ -452,22 +333,6 @@ pub async fn save_settings(
     Ok(saved)
 }
 
-/// `PUT /api/v1/settings` (admin).
-pub async fn put_settings(
-    State(state): State<AppState>,
-    admin: CurrentUser,
-    JsonBody(settings): JsonBody<SiteSettingsRequest>,
-) -> Result<Response, ApiError> {
-    let current = SiteSettings::of(&state.config());
-    let settings = SiteSettings {
-        title: settings.title.unwrap_or(current.title),
-        description: settings.description.unwrap_or(current.description),
-        posts_per_page: settings.posts_per_page.unwrap_or(current.posts_per_page),
-    };
-    let saved = save_settings(&state, &admin, settings).await?;
-    Ok(Json(json!(saved)).into_response())
-}
-
 /// Body of a settings change; absent fields stay.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -478,4 +343,90 @@ pub struct SiteSettingsRequest {
     pub description: Option<String>,
     /// Posts per page.
     pub posts_per_page: Option<usize>,
+}
+
+/// The public description of a user.
+pub fn user_json(state: &AppState, user: &UserInfo) -> serde_json::Value {
+    let display_name = Username::parse(&user.username)
+        .map(|u| crate::store::profiles::read(&state.config(), &u).display_name)
+        .unwrap_or_else(|_| user.username.clone());
+    json!({
+        "username": user.username,
+        "role": user.role,
+        "display_name": display_name,
+        "disabled": user.disabled,
+        "created": user.created,
+        "totp": user.totp,
+    })
+}
+
+/// Logs and audits a password set with a reset link (API or form).
+pub async fn reset_done(state: &AppState, username: &str) {
+    state.log(&format!("password reset for {username}"));
+    state
+        .audit(
+            username,
+            "password reset",
+            crate::store::audit::Target::User,
+            username,
+        )
+        .await;
+}
+
+/// Body of a registration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// Wanted username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Creates an author account when registration is on; returns the user.
+pub async fn register_user(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    body: Registration,
+) -> Result<UserInfo, ApiError> {
+    if !state.config().server.allow_registration {
+        return Err(ApiError::not_found("registration is not open on this site"));
+    }
+    // Each registration costs a password hash and a rebuild: count it
+    // against the address like a login attempt.
+    if let Some(wait) = state.throttle().begin_address(ip) {
+        return Err(ops::auth::login_error(ops::auth::LoginFailure::Throttled(
+            wait,
+        )));
+    }
+    let username = Username::parse(&body.username)?;
+    let name = username.clone();
+    let config = state.config();
+    let user = state
+        .password_work(move |accounts| -> Result<UserInfo, ApiError> {
+            // A name with a profile belongs to someone (perhaps a removed
+            // user whose posts remain): never hand it to a stranger.
+            if std::fs::symlink_metadata(crate::store::profiles::path(&config, &name)).is_ok() {
+                return Err(crate::accounts::AccountError::UserExists(name.to_string()).into());
+            }
+            accounts.add(&name, Role::Author, &body.password)?;
+            crate::store::profiles::create_default(&config, &name).map_err(ApiError::internal)?;
+            accounts
+                .get(name.as_str())?
+                .ok_or_else(|| ApiError::internal("the new user vanished"))
+        })
+        .await??;
+    state.log(&format!("registered {username}"));
+    state
+        .audit(
+            username.as_str(),
+            "register",
+            crate::store::audit::Target::User,
+            username.as_str(),
+        )
+        .await;
+    state
+        .preview()
+        .request_rebuild(profile_file(state, &username));
+    Ok(user)
 }

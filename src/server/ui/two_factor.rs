@@ -7,84 +7,19 @@ use std::collections::HashMap;
 use axum::extract::{Form, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Page, after_login, check_form_csrf, error_fields, profile_full, safe_next, to_login};
-use crate::server::error::{ApiError, blocking};
+use crate::server::error::ApiError;
 use crate::server::extract::ClientIp;
-use crate::server::session::{self, CurrentUser};
+use crate::server::ops::totp::StepFailure;
+use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
-use crate::server::totp::{self, StepFailure};
+use crate::server::ui::editor::after_login;
+use crate::server::ui::page::{Page, check_form_csrf, error_fields, safe_next, to_login};
+use crate::server::ui::profile::{View, profile_full};
+use crate::server::{ops, session};
 use crate::store::document::FieldError;
-
-/// What the profile page's two-factor section shows.
-#[derive(Debug, Default, Serialize)]
-pub(super) struct View {
-    /// TOTP is on.
-    on: bool,
-    /// Unused recovery codes (0 when off).
-    recovery_left: usize,
-    /// The site requires it of this user, who has not turned it on.
-    required: bool,
-    /// Admins cannot turn it off on this site.
-    locked_on: bool,
-    /// A setup in progress: the secret and the QR code.
-    setup: Option<Setup>,
-    /// Recovery codes just made, shown this once.
-    recovery_codes: Option<Vec<String>>,
-}
-
-#[derive(Debug, Serialize)]
-struct Setup {
-    secret: String,
-    /// The secret in groups of four, for typing.
-    grouped: String,
-    uri: String,
-    qr_svg: String,
-}
-
-impl View {
-    /// The section as the user's account stands, with a setup in progress
-    /// on this session shown again.
-    pub(super) async fn of(state: &AppState, user: &CurrentUser) -> Result<Self, ApiError> {
-        let st = state.clone();
-        let name = user.username.clone();
-        let left = blocking(move || st.accounts().recovery_left(&name)).await??;
-        let on = left.is_some();
-        let setup = if on {
-            None
-        } else {
-            totp::pending_setup(state, user).await?.map(Setup::from)
-        };
-        Ok(Self {
-            on,
-            recovery_left: left.unwrap_or(0),
-            required: user.needs_totp_setup,
-            locked_on: on && user.is_admin() && state.config().server.require_2fa_for_admins,
-            setup,
-            recovery_codes: None,
-        })
-    }
-}
-
-impl From<crate::accounts::totp::Enrollment> for Setup {
-    fn from(enrollment: crate::accounts::totp::Enrollment) -> Self {
-        let grouped = enrollment
-            .secret
-            .as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        Self {
-            secret: enrollment.secret,
-            grouped,
-            uri: enrollment.uri,
-            qr_svg: enrollment.qr_svg,
-        }
-    }
-}
 
 /// The code step of a login, with `error` after a failed attempt.
 pub(super) fn code_page(
@@ -133,7 +68,7 @@ pub(super) async fn code_submit(
     if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
         return Ok(again(&err.message, err.status));
     }
-    match totp::second_step(&state, ip, &session, &form.code).await? {
+    match ops::totp::second_step(&state, ip, &session, &form.code).await? {
         Ok(done) => Ok(after_login(
             &state,
             &session,
@@ -190,7 +125,7 @@ pub(super) async fn setup_submit(
     if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
         return refused(&state, &user, &err).await;
     }
-    match totp::start_setup(&state, &user).await {
+    match ops::totp::start_setup(&state, &user).await {
         Ok(_) => {
             let view = View::of(&state, &user).await?;
             profile_full(&state, &user, Vec::new(), None, None, view).await
@@ -221,7 +156,7 @@ pub(super) async fn confirm_submit(
     if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
         return refused(&state, &user, &err).await;
     }
-    let done = totp::confirm_setup(&state, &user, ip, &form.code).await;
+    let done = ops::totp::confirm_setup(&state, &user, ip, &form.code).await;
     let (csrf, codes) = match done {
         Ok((codes, csrf)) => (Ok(csrf), Some(codes)),
         Err(err) => (Err(err), None),
@@ -286,7 +221,7 @@ pub(super) async fn off_submit(
     if let Err(err) = check_form_csrf(&session, form.csrf_token.as_deref()).await {
         return refused(&state, &user, &err).await;
     }
-    let csrf = totp::turn_off(&state, &user, ip, form.current_password).await;
+    let csrf = ops::totp::turn_off(&state, &user, ip, form.current_password).await;
     let notice = "Two-factor login is off. Your other sessions have ended.";
     after_change(&state, user, csrf, None, notice, "totp_password").await
 }

@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::{ApiError, blocking};
-use super::session::CurrentUser;
-use super::state::AppState;
-use super::users::require_admin;
+use crate::server::error::{ApiError, blocking};
+use crate::server::ops::access::require_admin;
+use crate::server::session::CurrentUser;
+use crate::server::state::AppState;
 
 /// The largest page a client may ask for.
 const MAX_LIMIT: usize = 500;

@@ -1,23 +1,17 @@
-//! Two-factor login over HTTP: the second login step, and turning TOTP on
-//! and off. The operations here serve both the JSON API (the handlers
-//! below) and the HTML forms in `admin_ui`.
+//! Two-factor login: the second step after the password, setting TOTP up
+//! (kept in the session until confirmed), confirming and turning it off.
 
-use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::json;
 use tower_sessions::Session;
 
-use super::auth::{LoginFailure, login_error, user_json};
-use super::error::{ApiError, blocking};
-use super::extract::{ClientIp, JsonBody};
-use super::session::{self, CurrentUser, establish, with_csrf_header};
-use super::state::AppState;
 use crate::accounts::totp::Enrollment;
 use crate::accounts::{Role, SecondFactor, UserInfo};
+use crate::server::error::{ApiError, blocking};
+use crate::server::ops::auth::{LoginFailure, login_error};
+use crate::server::session::{CurrentUser, establish};
+use crate::server::state::AppState;
+use crate::server::{ops, session};
 
 /// Why a second step failed.
 #[derive(Debug)]
@@ -186,7 +180,7 @@ pub async fn turn_off(
             "this site requires two-factor login for admins ([server] require_2fa_for_admins), so it cannot be turned off",
         ));
     }
-    super::users::verify_current_password(state, user, ip, current_password).await?;
+    ops::users::verify_current_password(state, user, ip, current_password).await?;
     let st = state.clone();
     let name = user.username.clone();
     blocking(move || st.accounts().disable_totp(&name)).await??;
@@ -211,81 +205,4 @@ async fn renew(state: &AppState, user: &CurrentUser) -> Result<String, ApiError>
         .await??
         .ok_or_else(ApiError::unauthenticated)?;
     establish(&user.session, &info).await
-}
-
-/// Body of a second login step or a confirmation.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodeBody {
-    /// Six digits from the app, or a recovery code.
-    pub code: String,
-}
-
-/// `POST /api/v1/session/totp`: the second login step.
-pub async fn login_step(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    session: Session,
-    JsonBody(body): JsonBody<CodeBody>,
-) -> Result<Response, ApiError> {
-    let done = second_step(&state, ip, &session, &body.code)
-        .await?
-        .map_err(|failure| failure.to_api())?;
-    let left = match done.factor {
-        SecondFactor::Code => None,
-        SecondFactor::Recovery(left) => Some(left),
-    };
-    Ok(Json(json!({
-        "user": user_json(&state, &done.user),
-        "csrf_token": done.csrf,
-        "recovery_codes_left": left,
-    }))
-    .into_response())
-}
-
-/// `POST /api/v1/me/totp`: a new secret to set up.
-pub async fn setup(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
-    let enrollment = start_setup(&state, &user).await?;
-    Ok(Json(json!({
-        "secret": enrollment.secret,
-        "otpauth_uri": enrollment.uri,
-        "qr_svg": enrollment.qr_svg,
-    }))
-    .into_response())
-}
-
-/// `POST /api/v1/me/totp/confirm`: turns TOTP on.
-pub async fn confirm(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ClientIp(ip): ClientIp,
-    JsonBody(body): JsonBody<CodeBody>,
-) -> Result<Response, ApiError> {
-    let (codes, csrf) = confirm_setup(&state, &user, ip, &body.code).await?;
-    Ok(with_csrf_header(
-        Json(json!({ "recovery_codes": codes, "csrf_token": csrf })).into_response(),
-        &csrf,
-    ))
-}
-
-/// Body of turning TOTP off.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TurnOff {
-    /// The user's password, again.
-    pub current_password: String,
-}
-
-/// `DELETE /api/v1/me/totp`: 204; other sessions end.
-pub async fn disable(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    ClientIp(ip): ClientIp,
-    JsonBody(body): JsonBody<TurnOff>,
-) -> Result<Response, ApiError> {
-    let csrf = turn_off(&state, &user, ip, body.current_password).await?;
-    Ok(with_csrf_header(
-        StatusCode::NO_CONTENT.into_response(),
-        &csrf,
-    ))
 }

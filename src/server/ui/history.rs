@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use similar::{ChangeTag, TextDiff};
 use tower_sessions::Session;
 
-use super::{Page, check_form_csrf, error_page, to_login};
 use crate::server::error::{ApiError, blocking};
-use crate::server::history::{owned, restore_post};
+use crate::server::ops;
+use crate::server::ops::history::{owned, restore_post};
 use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
+use crate::server::ui::page::{Page, check_form_csrf, error_page, to_login};
 
 /// `?from=&to=`: the two revisions to compare.
 #[derive(Debug, Default, Deserialize)]
@@ -24,7 +25,7 @@ pub(super) struct Compare {
 
 /// One line of a diff.
 #[derive(Debug, Serialize)]
-struct DiffLine {
+pub(crate) struct DiffLine {
     /// `eq`, `del` or `ins`.
     kind: &'static str,
     /// Line number in the old text, if the line is there.
@@ -161,7 +162,7 @@ pub(super) async fn restore(
         Ok(post) => {
             state
                 .preview()
-                .rebuild_for(crate::server::posts::post_file(&post.slug))
+                .rebuild_for(ops::posts::post_file(&post.slug))
                 .await;
             Redirect::to(&format!("/admin/posts/{}/history?restored=1", post.slug)).into_response()
         }

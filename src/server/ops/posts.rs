@@ -1,22 +1,17 @@
-//! `/api/v1/posts`: list, create, read, update (with revisions), delete.
+//! Post operations shared by the API and the UI: the paged list, create,
+//! update with a revision check, delete; who may see and change what.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::build::Changes;
+use chrono::Utc;
+use serde::Deserialize;
 
-use super::auth::may_change;
-use super::error::{ApiError, blocking};
-use super::extract::{JsonBody, QueryParams, if_match, page_json};
-use super::session::CurrentUser;
-use super::state::AppState;
+use crate::build::Changes;
+use crate::server::error::{ApiError, blocking};
+use crate::server::ops::access::may_change;
+use crate::server::session::CurrentUser;
+use crate::server::state::AppState;
 use crate::store::catalog::{self, ListedPost, PostQuery, PostSort};
 use crate::store::listing::{ListError, Order, Paged, Paging, given};
 use crate::store::posts::{PostInput, StoredPost};
@@ -75,28 +70,6 @@ impl PostRequest {
 /// admins (others get 404, as if it did not exist).
 pub fn visible(user: &CurrentUser, post: &StoredPost) -> bool {
     !post.draft || may_change(user, &post.authors)
-}
-
-/// A post's fields as the API shows them.
-pub fn summary_json(post: &StoredPost) -> serde_json::Value {
-    json!({
-        "slug": post.slug,
-        "title": post.title,
-        "date": post.date,
-        "draft": post.draft,
-        "tags": post.tags,
-        "summary": post.summary,
-        "cover": post.cover,
-        "author": post.author,
-        "authors": post.authors,
-        "revision": post.revision,
-        "problem": post.problem,
-    })
-}
-
-/// An `ETag` header value for `revision`.
-pub fn etag(revision: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{revision}\"")).unwrap_or(HeaderValue::from_static("\"\""))
 }
 
 /// The query string of a post list (API and dashboard alike); empty
@@ -158,29 +131,6 @@ pub async fn list_page(
         }))
     })
     .await?
-}
-
-/// `GET /api/v1/posts?page=&limit=&sort=&order=&state=&tag=&author=&q=`:
-/// `{posts, total, page, pages, limit}`, without bodies.
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    QueryParams(params): QueryParams<ListParams>,
-) -> Result<Response, ApiError> {
-    let page = list_page(&state, &user, params.query()?).await?;
-    let now = Utc::now();
-    let posts: Vec<_> = page
-        .items
-        .iter()
-        .map(|p| {
-            let mut item = summary_json(&p.post);
-            item["editable"] = json!(may_change(&user, &p.post.authors));
-            item["state"] = json!(p.state(now).as_str());
-            item["updated"] = json!(DateTime::<Utc>::from(p.updated).to_rfc3339());
-            item
-        })
-        .collect();
-    Ok(Json(page_json("posts", posts, &page)).into_response())
 }
 
 /// Loads a post the user may see, or 404.
@@ -253,39 +203,6 @@ pub fn post_file(slug: &str) -> Changes {
     )
 }
 
-/// `POST /api/v1/posts`: 201 `{slug, revision}`.
-pub async fn create(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    JsonBody(request): JsonBody<PostRequest>,
-) -> Result<Response, ApiError> {
-    let post = create_post(&state, &user, request).await?;
-    let mut response = saved(&state, &post).await;
-    *response.status_mut() = StatusCode::CREATED;
-    let headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{}", post.slug)) {
-        headers.insert(header::LOCATION, location);
-    }
-    Ok(response)
-}
-
-/// `GET /api/v1/posts/{slug}`.
-pub async fn get(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(slug): Path<String>,
-) -> Result<Response, ApiError> {
-    let post = load_visible(&state, &user, slug).await?;
-    let mut body = summary_json(&post);
-    body["body"] = json!(post.body);
-    body["editable"] = json!(may_change(&user, &post.authors));
-    let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::ETAG, etag(&post.revision));
-    Ok(response)
-}
-
 /// Updates a post at revision `expected` after the permission check;
 /// shared with the HTML editor.
 pub async fn update_post(
@@ -336,49 +253,6 @@ pub async fn update_post(
     Ok(post)
 }
 
-/// The `If-Match` revision, or 428 without one.
-pub fn require_if_match(headers: &HeaderMap) -> Result<String, ApiError> {
-    if_match(headers).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "revision_required",
-            "send the revision you edited in an `If-Match` header (the `revision` or ETag from GET)",
-        )
-    })
-}
-
-/// `PUT /api/v1/posts/{slug}`: 200 with the new revision; 412 when stale,
-/// 428 without If-Match, 403 for other people's posts.
-pub async fn update(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-    JsonBody(request): JsonBody<PostRequest>,
-) -> Result<Response, ApiError> {
-    let expected = require_if_match(&headers)?;
-    let post = update_post(&state, &user, slug, expected, request).await?;
-    Ok(saved(&state, &post).await)
-}
-
-/// The answer to a change of `post`, once the preview has it:
-/// `{slug, revision, build}` with the new `ETag`.
-pub async fn saved(state: &AppState, post: &StoredPost) -> Response {
-    let build = state.preview().rebuild_for(post_file(&post.slug)).await;
-    let mut body =
-        json!({ "slug": post.slug, "revision": post.revision, "build": build.summary() });
-    if let Some(error) = &post.history_error {
-        // Saved all the same; the author and the log are told.
-        state.log(&format!("error: post {}: {error}", post.slug));
-        body["history_error"] = json!(error);
-    }
-    let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::ETAG, etag(&post.revision));
-    response
-}
-
 /// Deletes a post after the permission check; shared with the HTML UI.
 pub async fn delete_post(
     state: &AppState,
@@ -412,16 +286,4 @@ pub async fn delete_post(
         )
         .await;
     Ok(())
-}
-
-/// `DELETE /api/v1/posts/{slug}`: 204 (the file goes to .quire/trash/).
-pub async fn delete(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    delete_post(&state, &user, slug.clone(), if_match(&headers)).await?;
-    state.preview().rebuild_for(post_file(&slug)).await;
-    Ok(StatusCode::NO_CONTENT)
 }
