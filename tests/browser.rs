@@ -217,6 +217,267 @@ fn author_edits_twice_compares_revisions_and_restores_one() {
     );
 }
 
+/// The editor's text as it stands in the page.
+fn body_value(browser: &Browser) -> String {
+    let value = browser
+        .script("return document.getElementById('body').value;", &[])
+        .unwrap_or_else(|e| panic!("cannot read the editor's text: {e}"));
+    value.as_str().unwrap_or_default().to_string()
+}
+
+/// Pastes a file into the editor as a browser would: `kind` is "jpeg" for
+/// a 64×48 picture drawn in the page, anything else for a text file.
+fn paste_file(browser: &Browser, name: &str, kind: &str) {
+    let script = "const [name, kind, done] = arguments;\
+        const send = (blob) => {\
+          const data = new DataTransfer();\
+          data.items.add(new File([blob], name, { type: blob.type }));\
+          const body = document.getElementById('body');\
+          body.focus();\
+          body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));\
+          done(true);\
+        };\
+        if (kind === 'jpeg') {\
+          const canvas = document.createElement('canvas');\
+          canvas.width = 64; canvas.height = 48;\
+          const g = canvas.getContext('2d'); g.fillStyle = '#c00'; g.fillRect(0, 0, 64, 48);\
+          canvas.toBlob(send, 'image/jpeg', 0.9);\
+        } else { send(new Blob(['just some notes'], { type: 'text/plain' })); }";
+    browser
+        .call(
+            "POST",
+            "/execute/async",
+            Some(&json!({ "script": script, "args": [name, kind] })),
+        )
+        .unwrap_or_else(|e| panic!("cannot paste {name}: {e}"));
+}
+
+#[test]
+fn the_editor_toolbar_shortcuts_uploads_picker_tags_and_highlighted_preview() {
+    let Some(session) = Session::start() else {
+        return;
+    };
+    let (server, browser) = (&session.server, &session.browser);
+    log_in(browser, "bob", BOB_PASSWORD);
+    browser.open("/admin/posts/new");
+    browser.find("#title").type_text("Toolbar post");
+
+    // The toolbar's Bold wraps the selection; Ctrl+I inserts a selected
+    // placeholder that typing replaces.
+    let body = browser.find("#body");
+    body.type_text("hello");
+    browser
+        .script("document.getElementById('body').select();", &[])
+        .expect("select the text");
+    browser.find(".toolbar [data-action=bold]").click();
+    assert_eq!(body_value(browser), "**hello**");
+    browser
+        .script(
+            "const b = document.getElementById('body'); b.selectionStart = b.selectionEnd = b.value.length;",
+            &[],
+        )
+        .expect("move the cursor to the end");
+    body.type_text("\u{E009}i\u{E000}");
+    body.type_text("world");
+    assert_eq!(body_value(browser), "**hello**_world_");
+    browser
+        .script(
+            "const b = document.getElementById('body'); b.selectionStart = b.selectionEnd = b.value.length;",
+            &[],
+        )
+        .expect("move the cursor to the end");
+    body.type_text("\n\n");
+
+    // A pasted picture uploads with a progress bar and lands in the text; a
+    // pasted text file is refused with the server's reason, and the text
+    // keeps no trace of it.
+    paste_file(browser, "red-square.jpg", "jpeg");
+    let done = browser.wait_for_text(".uploads li.done", |t| t.starts_with("Uploaded"));
+    assert!(done.contains("red-square.jpg"), "{done}");
+    let progress = browser
+        .find(".uploads li.done progress")
+        .attribute("value")
+        .unwrap_or_default();
+    assert_eq!(progress, "100");
+    let text = body_value(browser);
+    assert!(text.contains("![red-square](/media/uploads/"), "{text}");
+    paste_file(browser, "notes.txt", "text");
+    let failed = browser.wait_for_text(".uploads li.failed", |t| !t.is_empty());
+    assert!(
+        failed.starts_with("notes.txt was not uploaded: ") && failed.contains("JPEG"),
+        "{failed}"
+    );
+    assert!(!body_value(browser).contains("notes.txt"));
+
+    // The image button opens the media library; a thumbnail is chosen,
+    // alt text asked, and the Markdown inserted.
+    browser.find(".toolbar [data-action=image]").click();
+    let pick = browser.find("dialog.picker[open] .picker-grid .pick");
+    let thumbnail = browser.wait_for("the picker's thumbnail to load", || {
+        let width = browser
+            .script(
+                "const img = document.querySelector('dialog.picker .pick img');\
+                 return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : null;",
+                &[],
+            )
+            .ok()?;
+        width.as_u64()
+    });
+    assert!(thumbnail > 0 && thumbnail <= 320, "{thumbnail}");
+    pick.click();
+    browser.find("#picker-alt").type_text("A red square");
+    browser.find(".picker-alt button[type=submit]").click();
+    let text = body_value(browser);
+    assert!(text.contains("![A red square](/media/uploads/"), "{text}");
+    assert!(
+        browser.find_all("dialog.picker[open]").is_empty(),
+        "the picker stays open"
+    );
+
+    // The live preview highlights code as the build does.
+    body.type_text("\n\n```rust\nfn main() {}\n```\n");
+    let keyword = browser.wait_for_text("#preview .hl-kw", |t| !t.is_empty());
+    assert_eq!(keyword, "fn");
+
+    // Tags are suggested from the site's tags.
+    let tags = browser.find("#tags");
+    tags.click();
+    tags.type_text("ru");
+    let options = browser.wait_for("tag suggestions", || {
+        let values = browser
+            .script(
+                "return Array.from(document.querySelectorAll('#tag-suggestions option')).map(o => o.value);",
+                &[],
+            )
+            .ok()?;
+        let values: Vec<String> = values
+            .as_array()?
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        (!values.is_empty()).then_some(values)
+    });
+    assert_eq!(options, ["rust"], "only tags matching `ru`");
+
+    browser.find("form.editor button[type=submit]").click();
+    browser.wait_for_url("/admin/posts/toolbar-post/edit?saved=1");
+    let file = server.site.read("content/posts/toolbar-post.md");
+    assert!(
+        file.contains("**hello**_world_") && file.contains("![A red square](/media/uploads/"),
+        "{file}"
+    );
+}
+
+#[test]
+fn unsaved_text_comes_back_after_the_tab_is_closed_and_goes_after_a_save() {
+    let Some(session) = Session::start() else {
+        return;
+    };
+    let (server, browser) = (&session.server, &session.browser);
+    log_in(browser, "bob", BOB_PASSWORD);
+    browser.open("/admin/posts/new");
+    browser.find("#title").type_text("Kept locally");
+    browser.find("#body").type_text("Typed but never saved.");
+    // Give the copy time to be written (it waits for a pause in typing).
+    std::thread::sleep(Duration::from_millis(800));
+
+    // Leaving the page without saving (as a closed tab or a crash would).
+    browser.open("/admin/");
+    browser.open("/admin/posts/new");
+    browser.wait_for_text(".restored", |t| t.contains("restored from this browser"));
+    assert_eq!(body_value(browser), "Typed but never saved.");
+    let title = browser.find("#title").attribute("value");
+    let title_now = browser
+        .script("return document.getElementById('title').value;", &[])
+        .expect("read the title");
+    assert_eq!(
+        title_now, "Kept locally",
+        "the title too (attribute was {title:?})"
+    );
+
+    // Discarding shows the saved (here: empty) version and forgets the copy.
+    browser.find(".restored [data-discard]").click();
+    assert_eq!(body_value(browser), "");
+    browser.open("/admin/posts/new");
+    browser.find("#body");
+    assert!(
+        browser.find_all(".restored").is_empty(),
+        "a discarded copy came back"
+    );
+
+    // A copy is kept while typing and cleared once the server has the save.
+    browser.find("#title").type_text("Saved at last");
+    browser.find("#body").type_text("Now on the server.");
+    std::thread::sleep(Duration::from_millis(800));
+    browser.find("form.editor button[type=submit]").click();
+    browser.wait_for_url("/admin/posts/saved-at-last/edit?saved=1");
+    assert!(browser.find_all(".restored").is_empty());
+    browser.open("/admin/posts/new");
+    browser.find("#body");
+    assert!(
+        browser.find_all(".restored").is_empty(),
+        "the saved text came back as unsaved"
+    );
+    assert_eq!(body_value(browser), "");
+
+    // On an existing post, unsaved edits come back too.
+    browser.open("/admin/posts/saved-at-last/edit");
+    browser
+        .find("#body")
+        .type_text(" And an unsaved afterthought.");
+    std::thread::sleep(Duration::from_millis(800));
+    browser.open("/admin/posts/saved-at-last/edit");
+    browser.wait_for_text(".restored", |t| !t.is_empty());
+    // (The server ends a saved text with a newline; typing went after it.)
+    assert_eq!(
+        body_value(browser),
+        "Now on the server.\n And an unsaved afterthought."
+    );
+    assert!(
+        !server
+            .site
+            .read("content/posts/saved-at-last.md")
+            .contains("afterthought"),
+        "restoring is not saving"
+    );
+}
+
+#[test]
+fn without_javascript_every_editor_form_still_works() {
+    let Some(session) = Session::without_javascript() else {
+        return;
+    };
+    let (server, browser) = (&session.server, &session.browser);
+    log_in(browser, "bob", BOB_PASSWORD);
+    browser.open("/admin/posts/new");
+    assert!(browser.find_all(".toolbar").is_empty(), "JavaScript ran");
+    browser.find("#title").type_text("Plain form post");
+    browser
+        .find("#body")
+        .type_text("Written without JavaScript.\n");
+    browser.find("#tags").type_text("rust, plain");
+    browser.find("#draft").click();
+    browser.find("form.editor button[type=submit]").click();
+    browser.wait_for_url("/admin/posts/plain-form-post/edit?saved=1");
+    let file = server.site.read("content/posts/plain-form-post.md");
+    assert!(file.contains("Written without JavaScript."), "{file}");
+    assert!(file.contains("plain"), "{file}");
+
+    // The dashboard's search is a plain GET form.
+    browser.open("/admin/");
+    browser.find("#q").type_text("without javascript");
+    browser.find("form.filter button[type=submit]").click();
+    browser.wait_for_text("p.count", |t| t.starts_with("1 post found"));
+    assert_eq!(browser.find_all("tr[data-slug]").len(), 1);
+    assert_eq!(
+        browser
+            .find("tr[data-slug]")
+            .attribute("data-slug")
+            .as_deref(),
+        Some("plain-form-post")
+    );
+}
+
 #[test]
 fn author_turns_on_two_factor_then_logs_in_with_a_code_and_a_recovery_code() {
     let Some(session) = Session::start() else {
@@ -305,6 +566,15 @@ struct Session {
 impl Session {
     /// `None` (the test is skipped) when the browser is not installed.
     fn start() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    /// As [`Session::start`], with JavaScript turned off in the browser.
+    fn without_javascript() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    fn start_with(javascript: bool) -> Option<Self> {
         if !browser_installed() {
             return None;
         }
@@ -314,7 +584,7 @@ impl Session {
             .tempdir()
             .expect("temp dir for the Chromium profile");
         let driver = Driver::start();
-        let browser = Browser::start(&driver, profile.path(), &server.url);
+        let browser = Browser::start(&driver, profile.path(), &server.url, javascript);
         Some(Self {
             browser,
             _driver: driver,
@@ -477,7 +747,7 @@ struct Browser {
 
 impl Browser {
     /// Opens a Chromium with a fresh profile in `profile`, for the site at `base`.
-    fn start(driver: &Driver, profile: &Path, base: &str) -> Self {
+    fn start(driver: &Driver, profile: &Path, base: &str, javascript: bool) -> Self {
         let mut args: Vec<String> = CHROMIUM_FLAGS
             .iter()
             .map(|flag| (*flag).to_string())
@@ -489,7 +759,14 @@ impl Browser {
                     "browserName": "chrome",
                     "pageLoadStrategy": "normal",
                     "timeouts": { "implicit": 0, "pageLoad": 60_000, "script": 10_000 },
-                    "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+                    "goog:chromeOptions": {
+                        "binary": CHROMIUM,
+                        "args": args,
+                        "prefs": {
+                            "profile.managed_default_content_settings.javascript":
+                                if javascript { 1 } else { 2 },
+                        },
+                    },
                 }
             }
         });

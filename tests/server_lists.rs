@@ -296,3 +296,80 @@ fn the_dashboard_shows_one_page_and_its_links_keep_the_filters() {
     users.assert_status(200);
     assert!(users.text.contains("2 users"), "{}", users.text);
 }
+
+#[test]
+fn tags_are_suggested_from_visible_posts_and_thumbnails_are_small_and_kept() {
+    let site = big_site();
+    site.write(
+        "content/posts/secret.md",
+        "---\ntitle: Secret\ndraft: true\nauthor: bob\ntags: [secret-plan]\n---\nHush.\n",
+    );
+    let server = Server::start_with(site, "");
+    let names = |client: &Client| -> Vec<(String, u64)> {
+        let reply = client.get("/api/v1/tags");
+        reply.assert_status(200);
+        reply.json["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap().to_string(),
+                    t["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let carol = server.login("carol");
+    let seen = names(&carol);
+    // 40 posts each, less the 4 of bob's drafts carol cannot see.
+    assert_eq!(seen[0].1, 36, "most used first: {seen:?}");
+    assert!(seen.iter().any(|(n, c)| n == "rust" && *c == 2), "{seen:?}");
+    assert!(
+        !seen.iter().any(|(n, _)| n == "secret-plan"),
+        "another's draft leaked its tag"
+    );
+    let bob = server.login("bob");
+    assert!(names(&bob).contains(&("secret-plan".to_string(), 1)));
+    server.client().get("/api/v1/tags").assert_status(401);
+
+    // Thumbnails: at most 320 pixels on a side, made once, for users only.
+    let upload = bob.upload("POST", "/api/v1/media", "wide.jpg", &jpeg(1600, 900, None));
+    upload.assert_status(201);
+    let path = upload.json["path"].as_str().unwrap().to_string();
+    let listed = bob.get("/api/v1/media?q=wide");
+    let thumbnail = listed.json["media"][0]["thumbnail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(thumbnail, format!("/admin/thumbs/{path}"));
+    let (status, content_type, bytes) = bob.get_bytes(&thumbnail);
+    assert_eq!((status, content_type.as_str()), (200, "image/jpeg"));
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((image.width(), image.height()), (320, 180));
+    let kept = std::fs::read_dir(server.site.path(".quire/thumbs"))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 1);
+    assert_eq!(
+        bob.get_bytes(&thumbnail).2,
+        bytes,
+        "the kept thumbnail is served again"
+    );
+    assert_eq!(
+        std::fs::read_dir(server.site.path(".quire/thumbs"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let (anonymous, _, _) = server.client().get_bytes(&thumbnail);
+    assert_ne!(anonymous, 200);
+    for bad in [
+        "../config.toml",
+        "uploads/..%2F..%2Fconfig.toml",
+        "missing.jpg",
+    ] {
+        let (status, _, _) = bob.get_bytes(&format!("/admin/thumbs/{bad}"));
+        assert!(status == 400 || status == 404, "{bad}: {status}");
+    }
+}

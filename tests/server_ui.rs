@@ -459,10 +459,14 @@ fn uploads_through_the_form_redirect_and_originals_are_shown_to_users_only() {
         path.starts_with("uploads/") && path.contains("/sea-"),
         "{path}"
     );
+    // The library shows a thumbnail, linked to the original.
     assert!(
         page.text
-            .contains(&format!("src=\"/admin/originals/{path}\""))
+            .contains(&format!("href=\"/admin/originals/{path}\"")),
+        "{}",
+        page.text
     );
+    assert!(page.text.contains(&format!("src=\"/admin/thumbs/{path}\"")));
     let original = client.get(&format!("/admin/originals/{path}"));
     original.assert_status(200);
     assert_eq!(original.header("content-type"), Some("image/jpeg"));

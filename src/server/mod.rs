@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me/profile", put(api::users::profile))
         .route("/me/password", put(api::users::password))
         .route("/posts", get(api::posts::list).post(api::posts::create))
+        .route("/tags", get(api::posts::tags))
         .route(
             "/posts/{slug}",
             get(api::posts::get)

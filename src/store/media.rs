@@ -31,6 +31,9 @@ use crate::store::listing::{ListError, Order, Paged, Paging, search_terms};
 /// Longest side of a stored avatar.
 pub const AVATAR_SIZE: u32 = 480;
 
+/// Longest side of the thumbnails the media library and picker show.
+pub const THUMBNAIL_SIZE: u32 = 320;
+
 /// Why an upload or a media operation failed; each maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
@@ -100,6 +103,25 @@ pub struct MediaItem {
     pub uploader: Option<String>,
     /// When.
     pub uploaded: Option<String>,
+}
+
+/// `pixels` scaled down to fit `size`×`size` (as they are if they fit).
+fn fit_within(pixels: Pixels, size: u32) -> Result<Pixels, MediaError> {
+    let scale = f64::from(size) / f64::from(pixels.width.max(pixels.height));
+    if scale >= 1.0 {
+        return Ok(pixels);
+    }
+    let width = ((f64::from(pixels.width) * scale).round() as u32).max(1);
+    let height = ((f64::from(pixels.height) * scale).round() as u32).max(1);
+    let mut resizer = fast_image_resize::Resizer::new();
+    process::resize(
+        &pixels,
+        width,
+        height,
+        crate::build::images::Crop::Fit,
+        &mut resizer,
+    )
+    .map_err(MediaError::Undecodable)
 }
 
 /// Image sizes by media path, with the stamp of the file they were read from.
@@ -207,6 +229,7 @@ pub struct MediaStore {
     trash: PathBuf,
     settings: ImageSettings,
     max_upload: u64,
+    thumbs: PathBuf,
     lock: Mutex<()>,
     /// Image sizes already read, so a listing does not open every file.
     dimensions: Mutex<DimensionCache>,
@@ -230,6 +253,7 @@ impl MediaStore {
             trash: config.root.join(".quire/trash/media"),
             settings: config.images.clone(),
             max_upload: config.server.max_upload,
+            thumbs: config.root.join(".quire/thumbs"),
             lock: Mutex::new(()),
             dimensions: Mutex::default(),
         }
@@ -278,30 +302,58 @@ impl MediaStore {
             .decode(bytes)?
             .into_srgb()
             .map_err(MediaError::Undecodable)?;
-        let scale = f64::from(AVATAR_SIZE) / f64::from(pixels.width.max(pixels.height));
-        let pixels = if scale < 1.0 {
-            let width = ((f64::from(pixels.width) * scale).round() as u32).max(1);
-            let height = ((f64::from(pixels.height) * scale).round() as u32).max(1);
-            let mut resizer = fast_image_resize::Resizer::new();
-            process::resize(
-                &pixels,
-                width,
-                height,
-                crate::build::images::Crop::Fit,
-                &mut resizer,
-            )
-            .map_err(MediaError::Undecodable)?
-        } else {
-            pixels
-        };
-        let accepted = self.encode(&pixels)?;
+        let pixels = fit_within(pixels, AVATAR_SIZE)?;
+        let accepted = self.encode(&pixels, 92)?;
         self.store("avatars", username, &accepted, username, now)
     }
 
-    /// Re-encodes pixels as JPEG (PNG with transparency) at high quality.
-    fn encode(&self, pixels: &Pixels) -> Result<Accepted, MediaError> {
+    /// A small JPEG (PNG with transparency) of the image at `path`, at most
+    /// [`THUMBNAIL_SIZE`] on its longest side, and its MIME type: what the
+    /// media library shows instead of multi-megabyte originals. Made once
+    /// per version of the file and kept in `.quire/thumbs/`.
+    pub fn thumbnail(&self, path: &str) -> Result<(Vec<u8>, &'static str), MediaError> {
+        let rel = self.resolve(path)?;
+        let file = self.media_dir.join(&rel);
+        let io_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| MediaError::Io { path, source }
+        };
+        let meta = std::fs::metadata(&file).map_err(io_err(&file))?;
+        let key = format!("{rel}\0{:?}", FileStamp::of(&meta));
+        let name = blake3::hash(key.as_bytes()).to_hex();
+        for (extension, mime) in [("jpg", "image/jpeg"), ("png", "image/png")] {
+            let cached = self.thumbs.join(format!("{}.{extension}", &name[..32]));
+            if let Ok(bytes) = std::fs::read(&cached) {
+                return Ok((bytes, mime));
+            }
+        }
+        let bytes = std::fs::read(&file).map_err(io_err(&file))?;
+        if source::sniff(&bytes).is_none() {
+            return Err(unsupported(&bytes));
+        }
+        let pixels = source::decode(&bytes, &self.settings)
+            .and_then(source::Decoded::into_srgb)
+            .map_err(MediaError::Undecodable)?;
+        let accepted = self.encode(&fit_within(pixels, THUMBNAIL_SIZE)?, 80)?;
+        let mime = if accepted.extension == "png" {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
+        let cached = self
+            .thumbs
+            .join(format!("{}.{}", &name[..32], accepted.extension));
+        // A cache: a failed write costs only the next request's time.
+        let _ = std::fs::create_dir_all(&self.thumbs).and_then(|()| {
+            crate::fsx::atomic_write(&cached, &accepted.bytes, Durability::Regenerable)
+        });
+        Ok((accepted.bytes, mime))
+    }
+
+    /// Re-encodes pixels as JPEG at `quality` (PNG with transparency).
+    fn encode(&self, pixels: &Pixels, quality: u8) -> Result<Accepted, MediaError> {
         let mut settings = self.settings.clone();
-        settings.jpeg_quality = 92;
+        settings.jpeg_quality = quality;
         let (format, extension) = if pixels.alpha {
             (OutFormat::Png, "png")
         } else {
@@ -419,7 +471,7 @@ impl MediaStore {
 
     fn encode_decoded(&self, decoded: Decoded) -> Result<Accepted, MediaError> {
         let pixels = decoded.into_srgb().map_err(MediaError::Undecodable)?;
-        self.encode(&pixels)
+        self.encode(&pixels, 92)
     }
 
     /// The checks an upload shares with the build ([`source::decode`]),

@@ -277,6 +277,28 @@ impl Client {
         Self::finish(self.agent.get(&self.url(path)).call())
     }
 
+    /// A GET whose body is binary: status, `Content-Type` and bytes.
+    pub fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let mut response = self
+            .agent
+            .get(&self.url(path))
+            .call()
+            .expect("request failed");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .unwrap_or_default();
+        (response.status().as_u16(), content_type, bytes)
+    }
+
     /// A GET with extra headers (such as `Host` or `X-Forwarded-For`).
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         let mut request = ureq::http::Request::builder()

@@ -53,6 +53,9 @@ pub async fn list(
         .map(|item| {
             let mut value = json!(item);
             value["deletable"] = json!(may_change(&user, item.uploader.as_slice()));
+            if item.width.is_some() {
+                value["thumbnail"] = json!(item.url.replacen("/media/", "/admin/thumbs/", 1));
+            }
             value
         })
         .collect();

@@ -151,3 +151,14 @@ pub async fn delete(
     state.preview().rebuild_for(post_file(&slug)).await;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/tags`: `{tags: [{name, count}]}`, most used first, from
+/// the posts the caller may see.
+pub async fn tags(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+    let tags: Vec<serde_json::Value> = crate::server::ops::posts::tags(&state, &user)
+        .await?
+        .into_iter()
+        .map(|(name, count)| json!({ "name": name, "count": count }))
+        .collect();
+    Ok(Json(json!({ "tags": tags })).into_response())
+}

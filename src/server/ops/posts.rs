@@ -133,6 +133,19 @@ pub async fn list_page(
     .await?
 }
 
+/// Every tag of the posts `user` may see, with how many carry it, most
+/// used first: what the editor suggests.
+pub async fn tags(state: &AppState, user: &CurrentUser) -> Result<Vec<(String, usize)>, ApiError> {
+    let st = state.clone();
+    let user = user.clone();
+    blocking(move || {
+        let all = st.posts().catalog()?;
+        let seen = all.iter().filter(|p| visible(&user, &p.post)).map(|p| &**p);
+        Ok(catalog::tag_counts(seen))
+    })
+    .await?
+}
+
 /// Loads a post the user may see, or 404.
 pub async fn load_visible(
     state: &AppState,

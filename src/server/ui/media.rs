@@ -36,6 +36,25 @@ pub(crate) async fn original(
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 
+/// `GET /admin/thumbs/{path}`: a small version of an image in media/, for
+/// the library and the editor's picker (made once, kept in .quire/thumbs/).
+pub(crate) async fn thumbnail(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let (bytes, mime) = blocking(move || st.media().thumbnail(&path)).await??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// `GET /admin/media?q=&sort=&order=&page=` (and `uploaded=` after an upload).
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct MediaPageQuery {
@@ -95,6 +114,7 @@ async fn media_listing(
             value["deletable"] = json!(deletable);
             value["kib"] = json!(item.bytes.div_ceil(1024));
             value["original"] = json!(item.url.replacen("/media/", "/admin/originals/", 1));
+            value["thumbnail"] = json!(item.url.replacen("/media/", "/admin/thumbs/", 1));
             value
         })
         .collect();

@@ -31,7 +31,7 @@ use crate::server::ui::editor::{
 use crate::server::ui::login::{
     login_page, login_submit, logout, register_page, register_submit, reset_page, reset_submit,
 };
-use crate::server::ui::media::{delete_media, media_page, original, upload_media};
+use crate::server::ui::media::{delete_media, media_page, original, thumbnail, upload_media};
 use crate::server::ui::page::{css, js, not_found};
 use crate::server::ui::profile::{change_password, profile_page, save_profile, upload_avatar};
 use crate::server::ui::settings::{save_settings, settings_page};
@@ -69,6 +69,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/settings", get(settings_page).post(save_settings))
         .route("/render", post(render_markdown))
         .route("/originals/{*path}", get(original))
+        .route("/thumbs/{*path}", get(thumbnail))
         .route("/static/admin.css", get(css))
         .route("/static/admin.js", get(js))
         .merge(uploads)
