@@ -334,6 +334,20 @@ fn the_editor_toolbar_shortcuts_uploads_picker_tags_and_highlighted_preview() {
         "the picker stays open"
     );
 
+    // The cover can come from anywhere in the library through the picker.
+    browser.find("#cover-pick").click();
+    browser
+        .find("dialog.picker[open] .picker-grid .pick")
+        .click();
+    let cover = browser
+        .script("return document.getElementById('cover').value;", &[])
+        .expect("read the cover");
+    let cover = cover.as_str().unwrap_or_default().to_string();
+    assert!(
+        cover.starts_with("uploads/") && text.contains(&cover),
+        "{cover} / {text}"
+    );
+
     // The live preview highlights code as the build does.
     body.type_text("\n\n```rust\nfn main() {}\n```\n");
     let keyword = browser.wait_for_text("#preview .hl-kw", |t| !t.is_empty());
@@ -359,11 +373,41 @@ fn the_editor_toolbar_shortcuts_uploads_picker_tags_and_highlighted_preview() {
     });
     assert_eq!(options, ["rust"], "only tags matching `ru`");
 
+    // The date picker writes the chosen local time with its offset and
+    // says which time zone that is.
+    browser
+        .script(
+            "const p = document.getElementById('date-picker'); p.value = '2031-05-04T09:30';\
+             p.dispatchEvent(new Event('change'));",
+            &[],
+        )
+        .expect("pick a date");
+    let date = browser
+        .script("return document.getElementById('date').value;", &[])
+        .expect("read the date");
+    let date = date.as_str().unwrap_or_default();
+    let offset = date
+        .strip_prefix("2031-05-04T09:30:00")
+        .unwrap_or_else(|| panic!("{date}"));
+    assert!(
+        offset.len() == 6 && (offset.starts_with('+') || offset.starts_with('-')),
+        "{date}"
+    );
+    let zone = browser.find("#date-zone").text();
+    assert!(
+        zone.contains(&format!("UTC{offset}")) && zone.contains("Scheduled"),
+        "{zone}"
+    );
+
     browser.find("form.editor button[type=submit]").click();
     browser.wait_for_url("/admin/posts/toolbar-post/edit?saved=1");
     let file = server.site.read("content/posts/toolbar-post.md");
     assert!(
         file.contains("**hello**_world_") && file.contains("![A red square](/media/uploads/"),
+        "{file}"
+    );
+    assert!(
+        file.contains(&format!("2031-05-04T09:30:00{offset}")),
         "{file}"
     );
 }

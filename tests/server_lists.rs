@@ -373,3 +373,37 @@ fn tags_are_suggested_from_visible_posts_and_thumbnails_are_small_and_kept() {
         assert!(status == 400 || status == 404, "{bad}: {status}");
     }
 }
+
+#[test]
+fn the_cover_menu_offers_the_newest_images_and_always_the_current_cover() {
+    let site = Site::fixture("basic");
+    for i in 0..130 {
+        site.write(
+            &format!("media/library/img-{i:03}.png"),
+            crate::support::png_header(40, 30),
+        );
+    }
+    site.write(
+        "content/posts/covered.md",
+        "---\ntitle: Covered\nauthor: bob\ncover: library/img-129.png\n---\nText.\n",
+    );
+    let server = Server::start_with(site, "");
+    let bob = server.login("bob");
+    let page = bob.get("/admin/posts/covered/edit");
+    page.assert_status(200);
+    let menu = page
+        .text
+        .split("<select id=\"cover\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .unwrap();
+    let offered = menu.matches("<option value=\"").count() - 1;
+    assert_eq!(
+        offered, 101,
+        "the first 100 and the current cover, besides `No cover`"
+    );
+    assert!(
+        menu.contains(r#"<option value="library/img-129.png" selected>"#),
+        "{menu}"
+    );
+}

@@ -102,15 +102,35 @@ impl EditorForm {
     }
 }
 
-async fn cover_choices(state: &AppState) -> Vec<Value> {
+/// How many recent images the cover menu offers without JavaScript (the
+/// picker reaches the whole library).
+const COVER_CHOICES: usize = 100;
+
+/// The cover menu: the newest images, and `current` wherever it is.
+async fn cover_choices(state: &AppState, current: Option<&str>) -> Vec<Value> {
     let st = state.clone();
-    blocking(move || st.media().list())
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| m.width.is_some())
-        .map(|m| json!({ "path": m.path, "url": m.url }))
-        .collect()
+    let current = current.filter(|c| !c.is_empty()).map(String::from);
+    blocking(move || {
+        let images: Vec<_> = st
+            .media()
+            .list()
+            .into_iter()
+            .filter(|m| m.width.is_some())
+            .collect();
+        let mut choices: Vec<Value> = images
+            .iter()
+            .take(COVER_CHOICES)
+            .map(|m| json!({ "path": m.path }))
+            .collect();
+        if let Some(current) = current
+            && !choices.iter().any(|c| c["path"] == current.as_str())
+        {
+            choices.insert(0, json!({ "path": current }));
+        }
+        choices
+    })
+    .await
+    .unwrap_or_default()
 }
 
 pub(crate) async fn editor_with(
@@ -135,7 +155,10 @@ pub(crate) async fn editor_with(
         .with("errors", field_map(&errors))
         .with("error_list", &errors)
         .with("notice", notice)
-        .with("covers", cover_choices(state).await)
+        .with(
+            "covers",
+            cover_choices(state, Some(form.cover.as_str())).await,
+        )
         .with("build", &*state.preview().status())
         .status(status)
         .render(state, Some(user), &user.csrf)

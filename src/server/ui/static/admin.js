@@ -178,8 +178,19 @@
 
   // ---- the media picker -------------------------------------------------
   var picker = null;
-  function openPicker() {
+  // `mode.alt`: ask for alt text; `mode.done(item, alt)`: use the choice.
+  var pickerMode = null;
+  function openPicker(mode) {
     if (!picker) picker = buildPicker();
+    pickerMode = mode || {
+      alt: true,
+      title: "Insert an image",
+      done: function (item, alt) {
+        body.focus();
+        insertAtCursor("![" + alt + "](" + item.url + ")");
+      }
+    };
+    picker.dialog.querySelector("#picker-title").textContent = pickerMode.title;
     picker.load(1);
     picker.dialog.showModal();
     picker.search.focus();
@@ -251,6 +262,11 @@
     }
     function choose(item) {
       state.chosen = item;
+      if (!pickerMode.alt) {
+        dialog.close();
+        pickerMode.done(item, "");
+        return;
+      }
       altForm.hidden = false;
       altInput.value = "";
       altInput.focus();
@@ -267,8 +283,7 @@
       var alt = altInput.value.replace(/[\[\]\n]/g, " ").trim();
       if (!alt || !state.chosen) return;
       dialog.close();
-      body.focus();
-      insertAtCursor("![" + alt + "](" + state.chosen.url + ")");
+      pickerMode.done(state.chosen, alt);
     });
     return { dialog: dialog, search: search, load: load };
   }
@@ -456,5 +471,80 @@
         } catch (e) { /* storage full or refused: the server copy still stands */ }
       }, 300);
     });
+  }
+  // ---- a date and time picker for scheduling -----------------------------
+  // Fills the text field with the chosen local time and its UTC offset, so
+  // the saved date means the same instant wherever the site is built.
+  var date = document.getElementById("date");
+  if (date && date.form === form) {
+    var pick = document.createElement("input");
+    pick.type = "datetime-local";
+    pick.id = "date-picker";
+    pick.setAttribute("aria-label", "Pick the date and time");
+    var zone = document.createElement("small");
+    zone.id = "date-zone";
+    var offsetOf = function (when) {
+      var minutes = -when.getTimezoneOffset();
+      var sign = minutes < 0 ? "-" : "+";
+      minutes = Math.abs(minutes);
+      return sign + String(Math.floor(minutes / 60)).padStart(2, "0") + ":" + String(minutes % 60).padStart(2, "0");
+    };
+    var pad = function (n) { return String(n).padStart(2, "0"); };
+    var localValue = function (when) {
+      return when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) +
+        "T" + pad(when.getHours()) + ":" + pad(when.getMinutes());
+    };
+    var zoneName = "";
+    try { zoneName = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zoneName = ""; }
+    var describe = function () {
+      var now = new Date();
+      zone.textContent = "Picked times are in your time zone, " + (zoneName ? zoneName + ", " : "") +
+        "UTC" + offsetOf(now) + "; the date is saved with that offset.";
+      var shown = date.value.trim();
+      var parsed = shown ? new Date(/^\d{4}-\d{2}-\d{2}$/.test(shown) ? shown + "T00:00:00Z" : shown) : null;
+      if (parsed && !isNaN(parsed.getTime())) {
+        pick.value = localValue(parsed);
+        var when = parsed > now ? " Scheduled: appears " : " Dated ";
+        zone.textContent += when + parsed.toLocaleString() + " your time.";
+      }
+    };
+    pick.addEventListener("change", function () {
+      if (!pick.value) return;
+      var chosen = new Date(pick.value);
+      date.value = pick.value + ":00" + offsetOf(chosen);
+      date.dispatchEvent(new Event("input", { bubbles: true }));
+      describe();
+    });
+    date.addEventListener("input", describe);
+    date.parentElement.insertBefore(pick, date.nextSibling);
+    date.parentElement.appendChild(zone);
+    describe();
+  }
+  // ---- the cover from the whole media library ------------------------------
+  var cover = document.getElementById("cover");
+  if (cover && cover.form === form) {
+    var chooseCover = document.createElement("button");
+    chooseCover.type = "button";
+    chooseCover.className = "small";
+    chooseCover.id = "cover-pick";
+    chooseCover.textContent = "Choose from the media library…";
+    chooseCover.addEventListener("click", function () {
+      openPicker({
+        alt: false,
+        title: "Choose the cover image",
+        done: function (item) {
+          var option = Array.prototype.find.call(cover.options, function (o) { return o.value === item.path; });
+          if (!option) {
+            option = document.createElement("option");
+            option.value = option.textContent = item.path;
+            cover.insertBefore(option, cover.options[1] || null);
+          }
+          cover.value = item.path;
+          cover.dispatchEvent(new Event("input", { bubbles: true }));
+          cover.focus();
+        }
+      });
+    });
+    cover.parentElement.appendChild(chooseCover);
   }
 })();
