@@ -227,6 +227,7 @@
       altForm.hidden = true;
       var query = "/api/v1/media?limit=24&page=" + page + "&q=" + encodeURIComponent(search.value);
       status.textContent = "Loading…";
+      grid.textContent = "";
       fetch(query, { credentials: "same-origin" }).then(function (response) {
         return response.json().then(function (json) { return { ok: response.ok, json: json }; });
       }).then(function (result) {
