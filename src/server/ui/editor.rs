@@ -133,6 +133,7 @@ async fn cover_choices(state: &AppState, current: Option<&str>) -> Vec<Value> {
     .unwrap_or_default()
 }
 
+/// The editor page for `form`, with field errors and a notice.
 pub(crate) async fn editor_with(
     state: &AppState,
     user: &CurrentUser,
@@ -164,6 +165,7 @@ pub(crate) async fn editor_with(
         .render(state, Some(user), &user.csrf)
 }
 
+/// `GET /admin/posts/new`: an empty editor.
 pub(crate) async fn new_post_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -178,6 +180,7 @@ pub(crate) async fn new_post_page(
     editor_with(&state, &user, &form, Vec::new(), None).await
 }
 
+/// `GET /admin/posts/{slug}/edit`: the editor on a post the user may change.
 pub(crate) async fn edit_post_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -256,6 +259,7 @@ async fn session_expired_on_save(
         .render(state, None, &csrf))
 }
 
+/// `POST /admin/posts`: creates the post, then shows it in the editor.
 pub(crate) async fn create_post(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -283,6 +287,7 @@ pub(crate) async fn create_post(
     }
 }
 
+/// `POST /admin/posts/{slug}`: saves with the revision check (a stale one shows both versions).
 pub(crate) async fn save_post(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -335,6 +340,7 @@ pub(crate) async fn save_post(
     }
 }
 
+/// `POST /admin/posts/{slug}/delete`: moves the post to the trash.
 pub(crate) async fn delete_post(
     State(state): State<AppState>,
     user: Option<CurrentUser>,

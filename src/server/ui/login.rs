@@ -25,6 +25,7 @@ pub(crate) struct NextQuery {
     next: Option<String>,
 }
 
+/// `GET /admin/login`.
 pub(crate) async fn login_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -50,6 +51,7 @@ pub(crate) struct LoginForm {
     pub(crate) resume: HashMap<String, String>,
 }
 
+/// `POST /admin/login`: the password step (the code step follows for two-factor users).
 pub(crate) async fn login_submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -114,6 +116,7 @@ pub(crate) async fn login_submit(
     }
 }
 
+/// `POST /admin/logout`.
 pub(crate) async fn logout(
     State(state): State<AppState>,
     session: Session,
@@ -128,6 +131,7 @@ pub(crate) async fn logout(
     Ok(Redirect::to("/admin/login").into_response())
 }
 
+/// `GET /admin/register` (404 unless registration is open).
 pub(crate) async fn register_page(
     State(state): State<AppState>,
     session: Session,
@@ -151,6 +155,7 @@ pub(crate) struct RegisterForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/register`: a new author, logged in.
 pub(crate) async fn register_submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -197,6 +202,7 @@ pub(crate) struct TokenQuery {
     token: Option<String>,
 }
 
+/// `GET /admin/reset?token=`: the form for a new password.
 pub(crate) async fn reset_page(
     State(state): State<AppState>,
     session: Session,
@@ -216,6 +222,7 @@ pub(crate) struct ResetForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/reset`: sets the password once per token.
 pub(crate) async fn reset_submit(
     State(state): State<AppState>,
     session: Session,

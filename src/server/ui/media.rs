@@ -63,6 +63,7 @@ pub(crate) struct MediaPageQuery {
     uploaded: Option<String>,
 }
 
+/// `GET /admin/media`: the upload form and one page of the library.
 pub(crate) async fn media_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -141,6 +142,7 @@ pub(crate) async fn checked_upload(
     Ok(form)
 }
 
+/// `POST /admin/media`: a form upload, then the library with a notice.
 pub(crate) async fn upload_media(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -177,6 +179,7 @@ pub(crate) struct PathForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/media/delete`: moves a file to the trash unless a post shows it.
 pub(crate) async fn delete_media(
     State(state): State<AppState>,
     user: Option<CurrentUser>,

@@ -144,6 +144,7 @@ pub(crate) fn error_page(
     response
 }
 
+/// Field problems by field name, as the templates look them up.
 pub(crate) fn field_map(fields: &[FieldError]) -> HashMap<String, String> {
     let mut map: HashMap<String, String> = HashMap::new();
     for field in fields {
@@ -168,6 +169,7 @@ pub(crate) async fn check_form_csrf(session: &Session, sent: Option<&str>) -> Re
     }
 }
 
+/// A redirect to the login form that comes back to `next`.
 pub(crate) fn to_login(next: &str) -> Response {
     Redirect::to(&format!(
         "/admin/login?next={}",
@@ -192,10 +194,12 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// `GET /admin/static/admin.css`.
 pub(crate) async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
 }
 
+/// `GET /admin/static/admin.js`.
 pub(crate) async fn js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
@@ -204,6 +208,7 @@ pub(crate) async fn js() -> Response {
         .into_response()
 }
 
+/// Any other `/admin` address: a 404 page in the admin layout.
 pub(crate) async fn not_found(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -217,6 +222,7 @@ pub(crate) async fn not_found(
     )
 }
 
+/// The field problems of `err`, or its message as a form-wide one.
 pub(crate) fn error_fields(err: &ApiError) -> Vec<FieldError> {
     if err.fields.is_empty() {
         vec![FieldError::new("form", err.message.clone())]

@@ -17,6 +17,7 @@ use crate::server::ui::page::{Page, check_form_csrf, error_fields, field_map, to
 use crate::server::{ops, session};
 use crate::store::document::FieldError;
 
+/// `GET /admin/profile`.
 pub(crate) async fn profile_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -73,6 +74,7 @@ pub(crate) struct ProfileForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/profile`: display name and bio.
 pub(crate) async fn save_profile(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -98,6 +100,7 @@ pub(crate) async fn save_profile(
     }
 }
 
+/// `POST /admin/profile/avatar`: a new picture, at most 480×480.
 pub(crate) async fn upload_avatar(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -141,6 +144,7 @@ pub(crate) struct PasswordForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/profile/password`: needs the current password; other sessions end.
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     user: Option<CurrentUser>,

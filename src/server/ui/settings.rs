@@ -17,6 +17,7 @@ use crate::server::ui::page::{
 };
 use crate::store::document::FieldError;
 
+/// `GET /admin/settings` (admins).
 pub(crate) async fn settings_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -70,6 +71,7 @@ pub(crate) struct SettingsForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/settings`: written into config.toml, comments kept.
 pub(crate) async fn save_settings(
     State(state): State<AppState>,
     user: Option<CurrentUser>,

@@ -18,6 +18,7 @@ use crate::server::ui::page::{
 };
 use crate::store::document::FieldError;
 
+/// `GET /admin/users?q=&role=&page=` (admins).
 pub(crate) async fn users_page(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -95,6 +96,7 @@ pub(crate) struct NewUserForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/users`: a new account and its profile.
 pub(crate) async fn create_user(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
@@ -147,6 +149,7 @@ pub(crate) struct UserActionForm {
     csrf_token: Option<String>,
 }
 
+/// `POST /admin/users/{name}`: role, disable/enable, reset link or removal.
 pub(crate) async fn change_user(
     State(state): State<AppState>,
     user: Option<CurrentUser>,
