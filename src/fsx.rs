@@ -50,11 +50,6 @@ impl FileStamp {
     pub fn modified(&self) -> std::time::SystemTime {
         self.modified.unwrap_or(std::time::SystemTime::UNIX_EPOCH)
     }
-
-    /// The file's size in bytes.
-    pub fn bytes(&self) -> u64 {
-        self.len
-    }
 }
 
 /// Durability of an atomic write.

@@ -88,17 +88,6 @@ impl FromStr for PostSort {
     }
 }
 
-impl PostSort {
-    /// The name used in query strings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Date => "date",
-            Self::Title => "title",
-            Self::Updated => "updated",
-        }
-    }
-}
-
 /// Which posts a list shows, in which order, which page of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostQuery {
@@ -255,8 +244,9 @@ impl Catalog {
                 files.push((name, slug, FileStamp::of(&meta)));
             }
         }
-        let known: HashMap<String, (FileStamp, Arc<ListedPost>)> =
-            std::mem::take(&mut *self.lock());
+        // Held for the whole scan: a second request waits for this one and
+        // then finds every stamp fresh, instead of reading every file again.
+        let mut known = self.lock();
         let fresh: Vec<(String, FileStamp, Arc<ListedPost>)> = files
             .into_par_iter()
             .filter_map(|(name, slug, stamp)| {
@@ -273,8 +263,7 @@ impl Catalog {
             .collect();
         let mut posts: Vec<Arc<ListedPost>> = fresh.iter().map(|(_, _, p)| Arc::clone(p)).collect();
         posts.sort_by(|a, b| a.post.slug.cmp(&b.post.slug));
-        let mut entries = self.lock();
-        *entries = fresh
+        *known = fresh
             .into_iter()
             .map(|(name, stamp, post)| (name, (stamp, post)))
             .collect();

@@ -103,14 +103,6 @@ impl Order {
             Self::Desc => ordering.reverse(),
         }
     }
-
-    /// The name used in query strings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-        }
-    }
 }
 
 /// One page of a list, and how long the whole list is.
@@ -140,17 +132,6 @@ impl<T> Paged<T> {
             page: paging.page,
             pages: total.div_ceil(paging.limit).max(1),
             limit: paging.limit,
-        }
-    }
-
-    /// The same page with each row changed by `f`.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged {
-            items: self.items.into_iter().map(f).collect(),
-            total: self.total,
-            page: self.page,
-            pages: self.pages,
-            limit: self.limit,
         }
     }
 }

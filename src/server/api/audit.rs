@@ -10,9 +10,7 @@ use crate::server::error::{ApiError, blocking};
 use crate::server::ops::access::require_admin;
 use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
-
-/// The largest page a client may ask for.
-const MAX_LIMIT: usize = 500;
+use crate::store::listing::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// `?limit=&before=`.
 #[derive(Debug, Deserialize)]
@@ -37,7 +35,7 @@ pub async fn list(
             "`limit` and `before` must be whole numbers",
         ));
     };
-    let limit = query.limit.unwrap_or(50);
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::bad_request(
             "invalid_query",

@@ -12,7 +12,7 @@ use crate::server::extract::{QueryParams, page_json};
 use crate::server::ops::access::may_change;
 use crate::server::ops::media::{
     MediaListParams, avatar_files, delete_media, list_page, media_file, read_form, store_avatar,
-    store_upload,
+    store_upload, thumbnail_url,
 };
 use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
@@ -53,8 +53,8 @@ pub async fn list(
         .map(|item| {
             let mut value = json!(item);
             value["deletable"] = json!(may_change(&user, item.uploader.as_slice()));
-            if item.width.is_some() {
-                value["thumbnail"] = json!(item.url.replacen("/media/", "/admin/thumbs/", 1));
+            if let Some(thumbnail) = thumbnail_url(item) {
+                value["thumbnail"] = json!(thumbnail);
             }
             value
         })

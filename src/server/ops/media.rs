@@ -239,3 +239,10 @@ pub async fn store_avatar(
         .await;
     Ok(stored)
 }
+
+/// Where the admin serves a small version of `item`, if it is an image
+/// (the library page, the editor's picker and the API list all use it).
+pub fn thumbnail_url(item: &MediaItem) -> Option<String> {
+    item.width
+        .map(|_| item.url.replacen("/media/", "/admin/thumbs/", 1))
+}

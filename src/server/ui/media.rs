@@ -115,7 +115,7 @@ async fn media_listing(
             value["deletable"] = json!(deletable);
             value["kib"] = json!(item.bytes.div_ceil(1024));
             value["original"] = json!(item.url.replacen("/media/", "/admin/originals/", 1));
-            value["thumbnail"] = json!(item.url.replacen("/media/", "/admin/thumbs/", 1));
+            value["thumbnail"] = json!(ops::media::thumbnail_url(&item));
             value
         })
         .collect();

@@ -78,10 +78,6 @@
     }
   }
 
-  function insertAtCursor(text) {
-    replaceSelection(text);
-  }
-
   function selected() {
     return body.value.slice(body.selectionStart, body.selectionEnd);
   }
@@ -187,7 +183,7 @@
       title: "Insert an image",
       done: function (item, alt) {
         body.focus();
-        insertAtCursor("![" + alt + "](" + item.url + ")");
+        replaceSelection("![" + alt + "](" + item.url + ")");
       }
     };
     picker.dialog.querySelector("#picker-title").textContent = pickerMode.title;
@@ -306,7 +302,7 @@
     row.appendChild(bar);
     uploads.appendChild(row);
     var placeholder = "![Uploading " + file.name + "…]()";
-    insertAtCursor(placeholder);
+    replaceSelection(placeholder);
     var data = new FormData();
     data.append("file", file);
     var request = new XMLHttpRequest();
