@@ -351,7 +351,7 @@ impl<'a> Renderer<'a, '_> {
                 .next()
                 .unwrap_or("")
                 .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+'))
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.'))
                 .collect::<String>()
                 .to_ascii_lowercase(),
             CodeBlockKind::Indented => String::new(),
@@ -911,7 +911,7 @@ mod tests {
     #[test]
     fn code_is_highlighted_with_classes() {
         let r = md("```rust\nfn main() { let x = \"hi\"; }\n```\n");
-        assert!(r.html.starts_with("<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-kw\">fn</span>"), "{}", r.html);
+        assert!(r.html.starts_with("<pre class=\"code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-kw\">fn</span> <span class=\"hl-fn\">main</span>"), "{}", r.html);
         assert!(
             r.html
                 .contains("<span class=\"hl-str\">&quot;hi&quot;</span>"),
