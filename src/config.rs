@@ -47,6 +47,27 @@ impl Default for MarkdownSettings {
     }
 }
 
+/// The `[search]` table: the static full-text search index.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSettings {
+    /// Write the index under `search/` and the search page (when the theme
+    /// has `search.html`). On by default.
+    pub enabled: bool,
+    /// Where the search box sends readers without JavaScript: a web search
+    /// given `q` and `sites` (the site's host), DuckDuckGo by default.
+    pub fallback_url: String,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            fallback_url: "https://duckduckgo.com/".into(),
+        }
+    }
+}
+
 /// One navigation link of the site menu.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -242,6 +263,8 @@ pub struct RawConfig {
     pub raw_html: RawHtml,
     /// How Markdown is read.
     pub markdown: MarkdownSettings,
+    /// The search index.
+    pub search: SearchSettings,
     /// Entries per Atom feed.
     pub feed_limit: usize,
     /// Whether feeds carry the whole post or only its summary.
@@ -269,6 +292,7 @@ impl Default for RawConfig {
             posts_per_page: 10,
             raw_html: RawHtml::default(),
             markdown: MarkdownSettings::default(),
+            search: SearchSettings::default(),
             feed_limit: 20,
             feed_full_content: false,
             date_format: "%B %-d, %Y".into(),
@@ -303,6 +327,8 @@ pub struct Config {
     pub raw_html: RawHtml,
     /// How Markdown is read.
     pub markdown: MarkdownSettings,
+    /// The search index.
+    pub search: SearchSettings,
     /// Entries per feed.
     pub feed_limit: usize,
     /// Full posts in feeds instead of summaries.
@@ -363,6 +389,7 @@ impl Config {
             posts_per_page,
             raw_html,
             markdown,
+            search,
             feed_limit,
             feed_full_content,
             date_format,
@@ -372,6 +399,20 @@ impl Config {
             extra,
         } = raw;
         let mut problems = Diagnostics::new();
+        let fallback = search.fallback_url.trim();
+        if !(fallback.starts_with("https://") || fallback.starts_with("http://"))
+            || fallback.contains(['"', '<', '>', ' '])
+        {
+            problems.push(
+                Diagnostic::error(
+                    CONFIG_FILE,
+                    format!("`{fallback}` is not a web address (http:// or https://)"),
+                )
+                .at_line(key_line(text, "fallback_url"))
+                .field("search.fallback_url")
+                .hint("the search page readers without JavaScript are sent to, e.g. `https://duckduckgo.com/`"),
+            );
+        }
         let key_error = |key: &str, message: String, hint: &str| {
             Diagnostic::error(CONFIG_FILE, message)
                 .at_line(key_line(text, key))
@@ -430,6 +471,7 @@ impl Config {
             posts_per_page,
             raw_html,
             markdown,
+            search,
             feed_limit,
             feed_full_content,
             date_format,

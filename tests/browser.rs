@@ -640,6 +640,58 @@ impl Session {
 
 /// Whether Chromium and chromedriver are installed. Missing on CI is a
 /// failure; elsewhere the test is skipped with a note.
+#[test]
+fn a_reader_types_a_word_in_the_search_box_and_finds_the_post_but_never_a_draft() {
+    let Some(session) = Session::start() else {
+        return;
+    };
+    let (server, browser) = (&session.server, &session.browser);
+    log_in(browser, "bob", BOB_PASSWORD);
+    server.site.write(
+        "content/posts/striped.md",
+        "---\ntitle: Striped animals\ndate: 2024-05-01\n---\n\nThe quagga was a kind of zebra.\n",
+    );
+    server.site.write(
+        "content/posts/secret.md",
+        "---\ntitle: Secret zebra plans\ndate: 2024-05-02\ndraft: true\n---\n\nMore zebra.\n",
+    );
+    // The watcher rebuilds the preview; a prefix of a body word finds it.
+    let found = poll(|| {
+        browser.open("/search/?q=quag");
+        let status = browser.wait_for_text("[data-search-status]", |t| t.ends_with('.'));
+        status.starts_with("1 result").then_some(status)
+    });
+    assert!(found.is_some(), "the new post never reached the index");
+    assert_eq!(
+        browser.find(".search-results h2 a").text(),
+        "Striped animals"
+    );
+    assert!(
+        browser
+            .find(".search-results mark")
+            .text()
+            .eq_ignore_ascii_case("quag")
+    );
+
+    // The header box on any page goes to the search page with JavaScript.
+    browser.open("/");
+    browser.find("#site-search-q").type_text("zebra");
+    browser.find(".site-search button[type=submit]").click();
+    browser.wait_for_url("/search/?q=zebra");
+    browser.wait_for_text("[data-search-status]", |t| t.starts_with("1 result for"));
+    let titles: Vec<String> = browser
+        .find_all(".search-results h2 a")
+        .iter()
+        .map(Element::text)
+        .collect();
+    assert_eq!(titles, ["Striped animals"], "the draft is never found");
+
+    // Typing more narrows the results as you type.
+    browser.find("#search-q").type_text(" nothingmatches");
+    browser.wait_for_text("[data-search-status]", |t| t.starts_with("No results"));
+    assert!(browser.find_all(".search-results h2").is_empty());
+}
+
 fn browser_installed() -> bool {
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
         .into_iter()

@@ -236,7 +236,7 @@ fn config_errors_are_located() {
             let config = site.read("config.toml");
             site.write("config.toml", format!("post_per_page = 3\n{config}"));
         },
-        "config.toml:1:1: error: unknown field `post_per_page`, expected one of `title`, `description`, `base_url`, `language`, `theme`, `posts_per_page`, `raw_html`, `markdown`, `feed_limit`, `feed_full_content`, `date_format`, `menu`, `images`, `server`, `extra`\n  hint: see the configuration section of the README for every key and its type\n",
+        "config.toml:1:1: error: unknown field `post_per_page`, expected one of `title`, `description`, `base_url`, `language`, `theme`, `posts_per_page`, `raw_html`, `markdown`, `search`, `feed_limit`, `feed_full_content`, `date_format`, `menu`, `images`, `server`, `extra`\n  hint: see the configuration section of the README for every key and its type\n",
     );
 }
 

@@ -8,8 +8,8 @@ fn two_builds_of_the_same_input_are_byte_identical() {
     let (a, b) = (site.tree("out-a"), site.tree("out-b"));
     assert_eq!(
         a.len(),
-        24,
-        "12 pages, 4 feeds, sitemap, robots, stylesheet, 4 image variants, the .quire-output marker"
+        29,
+        "13 pages (one the search page), 4 feeds, sitemap, robots, stylesheet, search.js, 4 image variants, the .quire-output marker, 3 search index files"
     );
     assert_eq!(contents(&a), contents(&b));
 }
@@ -148,7 +148,7 @@ fn a_build_with_nothing_changed_only_checks_stamps() {
     let run = site.quire(&["build", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["timings"][0]["stage"], "unchanged");
-    assert_eq!(report["pages"], 12);
+    assert_eq!(report["pages"], 13);
     assert_eq!(report["write"]["unchanged"], before.len());
     assert_eq!(site.tree("public"), before);
 

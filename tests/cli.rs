@@ -106,7 +106,7 @@ fn json_report_has_pages_timings_and_schedule() {
     assert_eq!(report["ok"], true);
     assert_eq!(report["posts"], 3);
     assert_eq!(report["hidden_posts"], 2);
-    assert_eq!(report["pages"], 12);
+    assert_eq!(report["pages"], 13);
     assert_eq!(report["next_scheduled"], "2999-01-01T00:00:00+00:00");
     let stages: Vec<_> = report["timings"]
         .as_array()
@@ -117,7 +117,7 @@ fn json_report_has_pages_timings_and_schedule() {
     assert_eq!(
         stages,
         [
-            "load", "media", "parse", "index", "render", "images", "write"
+            "load", "media", "parse", "index", "render", "search", "images", "write"
         ]
     );
     assert_eq!(report["errors"].as_array().unwrap().len(), 0);

@@ -16,6 +16,8 @@ mod build_images;
 mod build_incremental;
 /// What a successful build writes: pages, feeds, URLs, HTML fragments.
 mod build_output;
+/// The search index: what is in it (never drafts), the page, the fallback.
+mod build_search;
 /// Incremental output: determinism, no rewrites, stale file removal.
 mod build_writes;
 /// `init`, `new post`, `check`, `--json` and exit codes.

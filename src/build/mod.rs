@@ -19,6 +19,7 @@ pub mod page;
 pub mod parse;
 pub mod render;
 pub mod report;
+pub mod search;
 pub mod stamp;
 pub mod write;
 
@@ -361,7 +362,7 @@ impl Run<'_, '_> {
             })
             .collect();
         self.diagnostics.extend(svg_problems(&media));
-        let jobs = render::plan(site_index, config);
+        let jobs = render::plan(site_index, config, templates.contains("search.html"));
         // The same pages and copied files as last time: the same output set.
         let same_plan = self
             .memory
@@ -511,6 +512,23 @@ impl Run<'_, '_> {
                 })
                 .collect();
         self.clock.lap("render", jobs.len(), progress);
+        let search_files = if writing && config.search.enabled {
+            let target = SearchTarget {
+                config,
+                now: options.now,
+                out_dir: &options.out_dir,
+                remember: self.remember,
+                stager: &stager,
+                previous: previous.as_ref(),
+            };
+            let written = target.write(site_index, &mut self.memory.search)?;
+            self.clock.lap("search", written.len(), progress);
+            written
+        } else {
+            Vec::new()
+        };
+        let search_paths: BTreeSet<String> =
+            search_files.iter().map(|(path, _)| path.clone()).collect();
         let mut fresh: Vec<(String, Output)> = Vec::new();
         let mut failed = Vec::new();
         let mut wanted = requests.take();
@@ -543,8 +561,8 @@ impl Run<'_, '_> {
         }
         let plan = images::process::ImagePlan::new(&wanted, &media, &config.images);
         let variants: BTreeSet<String> = plan.out_paths().collect();
-        let expected_key = hash_of(&(pages_key, &variants));
-        self.report.files = expected.len() + variants.len();
+        let expected_key = hash_of(&(pages_key, &variants, &search_paths));
+        self.report.files = expected.len() + variants.len() + search_paths.len();
         if writing && !self.diagnostics.has_errors() {
             // Variants are named by content, so one the output already has
             // is right; a GIF, published as is, also when its entry is.
@@ -574,14 +592,25 @@ impl Run<'_, '_> {
             Some(previous) if !same_files => previous
                 .files
                 .keys()
-                .filter(|path| !expected.contains(*path) && !variants.contains(*path))
+                .filter(|path| {
+                    !expected.contains(*path)
+                        && !variants.contains(*path)
+                        && !search_paths.contains(*path)
+                })
                 .cloned()
                 .collect(),
             _ => Vec::new(),
         };
         let committed = match &previous {
             Some(_) => stager.commit_known(&stale),
-            None => stager.commit(&expected.union(&variants).cloned().collect()),
+            None => stager.commit(
+                &expected
+                    .iter()
+                    .chain(&variants)
+                    .chain(&search_paths)
+                    .cloned()
+                    .collect(),
+            ),
         };
         self.report.write = committed.map_err(|err| write_error(&options.out_dir, &err))?;
         if self.remember {
@@ -591,6 +620,15 @@ impl Run<'_, '_> {
                 files.remove(path);
             }
             files.extend(fresh);
+            for (path, hash) in search_files {
+                files.insert(
+                    path,
+                    Output {
+                        bytes: hash,
+                        ..Output::default()
+                    },
+                );
+            }
             // Copied files are never taken for rendered ones.
             for asset in site.static_files.iter().chain(plain_media.iter().copied()) {
                 files.insert(asset.out_path.clone(), Output::default());
@@ -613,6 +651,77 @@ impl Run<'_, '_> {
         }
         self.clock.lap("write", self.report.write.written, progress);
         Ok(())
+    }
+}
+
+/// Where the search index goes, and what is there already.
+struct SearchTarget<'a> {
+    config: &'a Config,
+    now: DateTime<Utc>,
+    out_dir: &'a Path,
+    /// The memory outlives this build: keep the index's key and hashes.
+    remember: bool,
+    stager: &'a Stager,
+    previous: Option<&'a Outputs>,
+}
+
+impl SearchTarget<'_> {
+    /// Stages the search index of the published pages (drafts and future
+    /// posts never, whatever the build shows) and returns its files with
+    /// their bytes hashes. Unchanged searchable pages reuse the last index.
+    fn write(
+        &self,
+        site_index: &index::SiteIndex,
+        memory: &mut Option<(u64, Vec<(String, u64)>)>,
+    ) -> Result<Vec<(String, u64)>, Diagnostic> {
+        let (config, stager) = (self.config, self.stager);
+        let pages: Vec<&page::Page> = site_index
+            .posts
+            .iter()
+            .chain(&site_index.pages)
+            .map(AsRef::as_ref)
+            .filter(|page| search::is_searchable(page, self.now))
+            .collect();
+        let key = hash_of(&(
+            pages
+                .iter()
+                .map(|page| page.fingerprint)
+                .collect::<Vec<_>>(),
+            &config.base_path,
+            env!("CARGO_PKG_VERSION"),
+        ));
+        let written_before = |path: &str, hash: u64| {
+            self.previous
+                .and_then(|p| p.files.get(path))
+                .is_some_and(|before| before.key.is_none() && before.bytes == hash && hash != 0)
+        };
+        if let Some((last_key, files)) = memory.as_ref()
+            && *last_key == key
+            && files.iter().all(|(path, hash)| written_before(path, *hash))
+        {
+            for _ in files {
+                stager.keep();
+            }
+            return Ok(files.clone());
+        }
+        let files: Vec<(String, u64)> = search::index_files(&pages, config)
+            .into_par_iter()
+            .map(|(path, bytes)| {
+                let hash = bytes_hash(&bytes);
+                if written_before(&path, hash) {
+                    stager.keep();
+                } else {
+                    stager
+                        .put(&path, &bytes)
+                        .map_err(|err| write_error(&self.out_dir.join(&path), &err))?;
+                }
+                Ok((path, hash))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        if self.remember {
+            *memory = Some((key, files.clone()));
+        }
+        Ok(files)
     }
 }
 

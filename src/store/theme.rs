@@ -9,6 +9,10 @@ pub const THEME_FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../themes/default/static/css/quire.css"),
     ),
     (
+        "themes/default/static/js/search.js",
+        include_bytes!("../../themes/default/static/js/search.js"),
+    ),
+    (
         "themes/default/templates/404.html",
         include_bytes!("../../themes/default/templates/404.html"),
     ),
@@ -63,6 +67,10 @@ pub const THEME_FILES: &[(&str, &[u8])] = &[
     (
         "themes/default/templates/post.html",
         include_bytes!("../../themes/default/templates/post.html"),
+    ),
+    (
+        "themes/default/templates/search.html",
+        include_bytes!("../../themes/default/templates/search.html"),
     ),
     (
         "themes/default/templates/tag.html",

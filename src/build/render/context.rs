@@ -27,6 +27,28 @@ pub struct SiteView<'a> {
     feed_url: String,
     tags_url: String,
     authors_url: String,
+    search: Option<SearchLinks>,
+}
+
+/// What the search box and page need (`site.search`, absent when
+/// `[search] enabled = false`).
+#[derive(Debug, Serialize)]
+struct SearchLinks {
+    /// The search page, `/search/`.
+    url: String,
+    /// The index folder, for `search.js` (`data-index` on the search page).
+    index_url: String,
+    /// The web search readers without JavaScript are sent to.
+    fallback_url: String,
+    /// The site's host name, the fallback's `sites` value.
+    host: String,
+}
+
+/// The host part of an absolute URL (`https://a.example/blog/` → `a.example`).
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority.rsplit('@').next().unwrap_or(authority)
 }
 
 impl<'a> SiteView<'a> {
@@ -52,6 +74,12 @@ impl<'a> SiteView<'a> {
             feed_url: site_url(config, "/atom.xml"),
             tags_url: site_url(config, "/tags/"),
             authors_url: site_url(config, "/authors/"),
+            search: config.search.enabled.then(|| SearchLinks {
+                url: site_url(config, "/search/"),
+                index_url: site_url(config, "/search/meta.json"),
+                fallback_url: config.search.fallback_url.trim().to_string(),
+                host: host_of(&config.base_url).to_string(),
+            }),
         }
     }
 }

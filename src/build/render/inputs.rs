@@ -127,6 +127,7 @@ impl KeyInputs<'_> {
                 self.listing(&index.author_posts[author], page, &mut h);
             }
             JobKind::NotFound => self.theme.key("404.html").hash(&mut h),
+            JobKind::Search => self.theme.key("search.html").hash(&mut h),
             JobKind::SiteFeed => {
                 self.feed(self.all, &mut h);
             }

@@ -69,6 +69,9 @@ pub enum JobKind {
     },
     /// 404.html.
     NotFound,
+    /// The search page, `search/` (when search is on and the theme has
+    /// `search.html`).
+    Search,
     /// /atom.xml.
     SiteFeed,
     /// Feed of tag number `n`.
@@ -140,6 +143,7 @@ impl RenderJob {
         !matches!(
             self.kind,
             JobKind::NotFound
+                | JobKind::Search
                 | JobKind::SiteFeed
                 | JobKind::TagFeed(_)
                 | JobKind::AuthorFeed(_)
@@ -156,7 +160,9 @@ impl RenderJob {
 }
 
 /// Lists every file of the site, in a fixed order.
-pub fn plan(index: &SiteIndex, config: &Config) -> Vec<RenderJob> {
+/// `search_page`: whether the theme has `search.html` (with search on, the
+/// page is then `/search/`, unless the site has a page there).
+pub fn plan(index: &SiteIndex, config: &Config, search_page: bool) -> Vec<RenderJob> {
     let per_page = config.posts_per_page.get();
     let mut jobs = Vec::new();
     for n in 1..=page_count(index.posts.len(), per_page) {
@@ -210,6 +216,20 @@ pub fn plan(index: &SiteIndex, config: &Config) -> Vec<RenderJob> {
                 JobKind::Redirect(Target::Page(i)),
             ));
         }
+    }
+    // A page of the site's own at /search/ (sites moving in from Hugo often
+    // have one) takes the place of the theme's.
+    let own_page = || {
+        index
+            .pages
+            .iter()
+            .any(|p| p.url_path == crate::build::search::FOLDER)
+    };
+    if config.search.enabled && search_page && !own_page() {
+        jobs.push(RenderJob::new(
+            crate::build::search::FOLDER.into(),
+            JobKind::Search,
+        ));
     }
     jobs.push(RenderJob::new("404.html".into(), JobKind::NotFound));
     jobs.push(RenderJob::new("atom.xml".into(), JobKind::SiteFeed));
@@ -575,6 +595,7 @@ pub fn render_job(job: &RenderJob, input: &RenderInput<'_>) -> Result<Vec<u8>, D
             "author.html"
         }
         JobKind::NotFound => "404.html",
+        JobKind::Search => "search.html",
         JobKind::Redirect(target) => {
             return Ok(feeds::redirect(target.page(index), config).into_bytes());
         }

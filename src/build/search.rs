@@ -1,0 +1,545 @@
+//! The static full-text search index (`[search]`): published posts and
+//! pages in, files under `search/` out, read by the theme's `search.js`.
+//!
+//! A reader's browser loads only what a query needs: `meta.json` (counts
+//! and a version), one term shard per query word and the document chunks
+//! of the results shown. Terms are sharded by a hash of their first
+//! [`PREFIX`] characters, so every completion of a typed prefix lives in one
+//! shard; documents come in chunks of [`CHUNK`]. The format, which
+//! `search.js` must read the same way:
+//!
+//! - `meta.json`: `{"version":1,"shards":N,"prefix":3,"chunk":100,"docs":D,"id":"…"}`;
+//! - `terms-<s>.txt` for shard `s` in `0..N` (N a power of two):
+//!   one line per term, in byte order: `term\tpostings`, postings being
+//!   `delta[:weight]` entries joined by `,`: document numbers in rising
+//!   order as base-36 differences from the previous one, with the weight
+//!   (base 36, default 1) after a colon;
+//! - `docs-<c>.json`: documents `c*100 …`, each `[url, title, date, summary]`.
+//!
+//! Shard of a term: FNV-1a (32 bit) of the UTF-8 of its first `prefix`
+//! characters, masked with `N - 1`. Terms are made by [`terms`]: Unicode
+//! words (alphabetic and numeric characters), lowercased, accents removed
+//! (NFD without combining marks), and each Han or kana character as a word
+//! of its own; the browser does the same to the query.
+//!
+//! Building costs one pass over each page's HTML, in parallel, and one
+//! sort per shard, also in parallel. Drafts and scheduled posts never reach
+//! it, also in the preview, which shows them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::build::page::Page;
+use crate::config::Config;
+
+/// Characters of a term that pick its shard.
+pub const PREFIX: usize = 3;
+/// Documents per `docs-<c>.json` file.
+pub const CHUNK: usize = 100;
+/// Postings per shard aimed at: shards of a few tens of kilobytes.
+const POSTINGS_PER_SHARD: usize = 5_000;
+/// At most this many shards (a 100,000-post site has about 1,000).
+const MAX_SHARDS: usize = 4_096;
+/// Longer "words" (hashes, base64) are not worth indexing.
+const MAX_TERM_CHARS: usize = 40;
+/// Characters of the summary shown under each result.
+const SUMMARY_CHARS: usize = 240;
+/// Weight of a word in the title, and in a tag, against one in the body.
+const TITLE_WEIGHT: u32 = 8;
+const TAG_WEIGHT: u32 = 4;
+
+/// The output folder's subfolder for the index.
+pub const FOLDER: &str = "search/";
+
+/// Whether `page` may be found by readers: published and due.
+pub fn is_searchable(page: &Page, now: DateTime<Utc>) -> bool {
+    !page.draft && page.date.is_none_or(|date| date.with_timezone(&Utc) <= now)
+}
+
+/// The index files for `pages` (in the order given, which is the order of
+/// equal-scored results), as paths under the output folder with their bytes.
+pub fn index_files(pages: &[&Page], config: &Config) -> Vec<(String, Vec<u8>)> {
+    let mut docs: Vec<DocTerms> = pages
+        .par_iter()
+        .map(|page| DocTerms::of(page, config))
+        .collect();
+    let postings: usize = docs.iter().map(|doc| doc.terms.len()).sum();
+    let shards = (postings / POSTINGS_PER_SHARD)
+        .max(1)
+        .next_power_of_two()
+        .min(MAX_SHARDS);
+    let mask = (shards - 1) as u32;
+    docs.par_iter_mut().for_each(|doc| doc.sort(mask));
+    // Shards in groups: each group is one pass over the documents.
+    let group = shards.div_ceil(64).max(1);
+    let shard_files: Vec<(String, Vec<u8>)> = (0..shards.div_ceil(group))
+        .into_par_iter()
+        .flat_map_iter(|g| {
+            let range = (g * group) as u32..((g + 1) * group).min(shards) as u32;
+            let first = range.start;
+            shard_texts(&docs, range, mask)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, text)| {
+                    let shard = first as usize + i;
+                    (format!("{FOLDER}terms-{shard}.txt"), text.into_bytes())
+                })
+        })
+        .collect();
+    let mut files: Vec<(String, Vec<u8>)> = docs
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let rows: Vec<&serde_json::Value> = chunk.iter().map(|doc| &doc.meta).collect();
+            let bytes = serde_json::to_vec(&rows).unwrap_or_default();
+            (format!("{FOLDER}docs-{n}.json"), bytes)
+        })
+        .collect();
+    // The version changes whenever any file does, so browsers and CDNs
+    // never mix shards of two builds.
+    let mut hasher = blake3::Hasher::new();
+    for (path, bytes) in shard_files.iter().chain(&files) {
+        hasher.update(path.as_bytes());
+        hasher.update(bytes);
+    }
+    let id = hasher.finalize().to_hex()[..16].to_string();
+    files.extend(shard_files);
+    let meta = serde_json::json!({
+        "version": 1,
+        "shards": shards,
+        "prefix": PREFIX,
+        "chunk": CHUNK,
+        "docs": docs.len(),
+        "id": id,
+    });
+    files.push((
+        format!("{FOLDER}meta.json"),
+        serde_json::to_vec(&meta).unwrap_or_default(),
+    ));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+/// One document's terms with their weights and shards, and what a result
+/// shows of it.
+struct DocTerms {
+    /// Lowercased, accent-free words, one after another.
+    text: String,
+    /// (shard hash, start in `text`, length, weight).
+    terms: Vec<(u32, u32, u16, u16)>,
+    meta: serde_json::Value,
+}
+
+impl DocTerms {
+    fn of(page: &Page, config: &Config) -> Self {
+        let mut weights: HashMap<String, u32, Fnv> = HashMap::default();
+        let mut add = |text: &str, weight: u32| {
+            terms(text, |term| match weights.get_mut(term) {
+                Some(total) => *total += weight,
+                None => {
+                    weights.insert(term.to_string(), weight);
+                }
+            });
+        };
+        add(&page.title, TITLE_WEIGHT);
+        for tag in &page.tags {
+            add(tag, TAG_WEIGHT);
+        }
+        add(&page.description, 1);
+        add(&html_text(&page.content_html), 1);
+        let mut text = String::new();
+        let terms: Vec<(u32, u32, u16, u16)> = weights
+            .into_iter()
+            .map(|(term, weight)| {
+                let start = text.len() as u32;
+                text.push_str(&term);
+                (
+                    shard_hash(&term),
+                    start,
+                    term.len() as u16,
+                    weight.min(u32::from(u16::MAX)) as u16,
+                )
+            })
+            .collect();
+        let summary = if page.description.trim().is_empty() {
+            html_text(&page.summary_html)
+        } else {
+            page.description.clone()
+        };
+        let meta = serde_json::json!([
+            format!("{}{}", config.base_path, page.url_path),
+            page.title,
+            page.date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            shorten(
+                summary.split_whitespace().collect::<Vec<_>>().join(" "),
+                SUMMARY_CHARS
+            ),
+        ]);
+        Self { text, terms, meta }
+    }
+
+    fn word(&self, term: &(u32, u32, u16, u16)) -> &str {
+        &self.text[term.1 as usize..term.1 as usize + term.2 as usize]
+    }
+
+    /// Sorts the terms by shard, so each shard's are one run.
+    fn sort(&mut self, mask: u32) {
+        let text = &self.text;
+        let word = |t: &(u32, u32, u16, u16)| &text[t.1 as usize..t.1 as usize + t.2 as usize];
+        self.terms.sort_unstable_by(|a, b| {
+            (a.0 & mask)
+                .cmp(&(b.0 & mask))
+                .then_with(|| word(a).cmp(word(b)))
+        });
+    }
+}
+
+/// One shard's terms → (document number, weight), documents in order.
+type Postings<'d> = HashMap<&'d str, Vec<(u32, u16)>, Fnv>;
+
+/// The texts of shards `shards` (a range, so that one pass over the
+/// documents serves several): every term whose hash lands in each, with its
+/// postings over all documents.
+fn shard_texts(docs: &[DocTerms], shards: std::ops::Range<u32>, mask: u32) -> Vec<String> {
+    let mut postings: Vec<Postings<'_>> = shards.clone().map(|_| HashMap::default()).collect();
+    for (n, doc) in docs.iter().enumerate() {
+        let start = doc.terms.partition_point(|t| t.0 & mask < shards.start);
+        for term in doc.terms[start..]
+            .iter()
+            .take_while(|t| t.0 & mask < shards.end)
+        {
+            postings[((term.0 & mask) - shards.start) as usize]
+                .entry(doc.word(term))
+                .or_default()
+                .push((n as u32, term.3));
+        }
+    }
+    postings
+        .into_iter()
+        .map(|shard| shard_text(&shard))
+        .collect()
+}
+
+fn shard_text(postings: &Postings<'_>) -> String {
+    let mut words: Vec<&str> = postings.keys().copied().collect();
+    words.sort_unstable();
+    let mut out = String::new();
+    for word in words {
+        out.push_str(word);
+        out.push('\t');
+        let mut last = 0;
+        for (i, (doc, weight)) in postings[word].iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_base36(&mut out, doc - last);
+            last = *doc;
+            if *weight != 1 {
+                out.push(':');
+                push_base36(&mut out, u32::from(*weight));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// FNV-1a for the index's own hash maps: keys are short words, where
+/// SipHash's setup costs more than the hashing.
+#[derive(Default, Clone, Copy)]
+struct Fnv;
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+fn push_base36(out: &mut String, mut n: u32) {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut buf = [0u8; 8];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(n % 36) as usize];
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+/// FNV-1a over the UTF-8 of the term's first [`PREFIX`] characters.
+fn shard_hash(term: &str) -> u32 {
+    let end = term
+        .char_indices()
+        .nth(PREFIX)
+        .map_or(term.len(), |(i, _)| i);
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in &term.as_bytes()[..end] {
+        hash ^= u32::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+/// Calls `each` with every search term of `text`, in order (see the module
+/// documentation; `search.js` splits queries the same way). ASCII words,
+/// nearly all of most sites, are lowercased without being copied twice.
+pub fn terms(text: &str, mut each: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let mut buf = String::new();
+    let mut emit = |word: &str, buf: &mut String| {
+        buf.clear();
+        if word.is_ascii() {
+            buf.push_str(word);
+            buf.make_ascii_lowercase();
+        } else {
+            buf.push_str(&fold(word));
+        }
+        if !buf.is_empty() && buf.chars().count() <= MAX_TERM_CHARS {
+            each(buf);
+        }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 && !b.is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if b < 0x80 {
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i == bytes.len() || bytes[i] < 0x80 {
+                emit(&text[start..i], &mut buf);
+                continue;
+            }
+        }
+        // A word with other characters: walk it by characters.
+        let mut end = i;
+        for c in text[i..].chars() {
+            if is_ideograph(c) {
+                // An ideograph is a word of its own.
+                if end == start {
+                    end += c.len_utf8();
+                }
+                break;
+            }
+            if !(c.is_alphabetic() || c.is_numeric()) {
+                break;
+            }
+            end += c.len_utf8();
+        }
+        if end == start {
+            // Neither a word character nor an ideograph: skip it.
+            i = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        }
+        emit(&text[start..end], &mut buf);
+        i = end;
+    }
+}
+
+/// Lowercase without accents: NFD, combining marks dropped.
+fn fold(word: &str) -> String {
+    word.nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Han and kana: written without spaces, so each is a word.
+fn is_ideograph(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// The text of rendered HTML: tags dropped, entities decoded, blocks apart.
+pub fn html_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(lt) = rest.find(['<', '&']) {
+        out.push_str(&rest[..lt]);
+        rest = &rest[lt..];
+        if rest.starts_with('<') {
+            match rest.find('>') {
+                Some(gt) => {
+                    // A tag separates words only where the browser would.
+                    let tag = &rest[1..gt];
+                    if !tag.starts_with("span") && !tag.starts_with("/span") && !is_inline(tag) {
+                        out.push(' ');
+                    }
+                    rest = &rest[gt + 1..];
+                }
+                None => {
+                    rest = "";
+                }
+            }
+        } else {
+            let end = rest[1..].find(';').map(|i| i + 1).filter(|&i| i <= 10);
+            match end.and_then(|end| entity(&rest[1..end]).map(|c| (c, end))) {
+                Some((c, end)) => {
+                    out.push(c);
+                    rest = &rest[end + 1..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_inline(tag: &str) -> bool {
+    let name = tag
+        .trim_start_matches('/')
+        .split([' ', '>', '/'])
+        .next()
+        .unwrap_or("");
+    matches!(
+        name,
+        "a" | "em"
+            | "strong"
+            | "code"
+            | "b"
+            | "i"
+            | "u"
+            | "s"
+            | "del"
+            | "ins"
+            | "mark"
+            | "sub"
+            | "sup"
+            | "small"
+            | "abbr"
+            | "kbd"
+            | "q"
+    )
+}
+
+fn entity(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let code = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
+}
+
+fn shorten(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((end, _)) => {
+            let cut = text[..end].rfind(' ').unwrap_or(end);
+            let mut short = text[..cut].trim_end().to_string();
+            short.push('…');
+            short
+        }
+    }
+}
+
+/// The shard of `term` among `shards` (tests and tools; the browser
+/// computes the same).
+pub fn shard_of(term: &str, shards: usize) -> usize {
+    (shard_hash(term) & (shards as u32).saturating_sub(1)) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_terms(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        terms(text, |t| out.push(t.to_string()));
+        out
+    }
+
+    #[test]
+    fn words_are_lowercased_unaccented_and_split_on_anything_else() {
+        assert_eq!(
+            all_terms("Crème Brûlée, naïve-café: Rust's 2024 ÉTÉ"),
+            [
+                "creme", "brulee", "naive", "cafe", "rust", "s", "2024", "ete"
+            ]
+        );
+        assert_eq!(
+            all_terms("東京タワー is tall"),
+            ["東", "京", "タ", "ワ", "ー", "is", "tall"]
+        );
+        assert_eq!(all_terms(&"x".repeat(41)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn html_text_drops_tags_and_decodes_entities() {
+        assert_eq!(
+            html_text("<p>Fish &amp; <em>chips</em></p><p>x&lt;y &#233;&#x41; &bogus; a&b</p>"),
+            " Fish & chips  x<y éA &bogus; a&b "
+        );
+        assert_eq!(
+            html_text("<code><span class=\"hl-kw\">fn</span>main</code>"),
+            "fnmain"
+        );
+    }
+
+    #[test]
+    fn base36_and_shards() {
+        let mut s = String::new();
+        for n in [0, 35, 36, 1295, u32::MAX] {
+            push_base36(&mut s, n);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 z 10 zz 1z141z3 ");
+        // Every completion of a prefix lands in the prefix's shard.
+        assert_eq!(shard_of("search", 64), shard_of("sea", 64));
+        assert_eq!(shard_of("seashell", 64), shard_of("sea", 64));
+        assert_eq!(shard_of("anything", 1), 0);
+        // Known value, which search.js must agree with.
+        // Known FNV-1a values, which search.js must agree with.
+        assert_eq!(shard_hash("sea"), 0xb926_f28c);
+        assert_eq!(shard_hash("seashell"), 0xb926_f28c);
+        assert_eq!(shard_hash("é"), 0x1e9d_e8c1);
+    }
+
+    #[test]
+    fn long_summaries_are_cut_at_a_word() {
+        assert_eq!(shorten("one two three".into(), 9), "one two…");
+        assert_eq!(shorten("short".into(), 9), "short");
+    }
+}
