@@ -218,3 +218,24 @@ fn a_scheduled_post_that_comes_due_makes_the_next_build_real() {
     assert_ne!(build_stages(&site, &[]), vec!["unchanged".to_string()]);
     assert!(site.exists("public/posts/soon/index.html"));
 }
+
+#[test]
+fn highlighted_blocks_are_cached_and_a_damaged_cache_changes_nothing() {
+    let site = Site::fixture("basic");
+    site.quire(&["build", "--out", "out-a"]).assert_code(0);
+    let cache = site.path(".quire/cache/highlight.bin");
+    let saved = std::fs::read(&cache).expect("the build saves its highlighted blocks");
+    assert!(saved.starts_with(b"quireHL1"));
+    // The cache is read: the second build's output is the same bytes.
+    site.quire(&["build", "--out", "out-b"]).assert_code(0);
+    assert_eq!(contents(&site.tree("out-a")), contents(&site.tree("out-b")));
+    // Damaged or cut short: ignored, the same output again.
+    std::fs::write(&cache, &saved[..saved.len() / 2]).unwrap();
+    site.quire(&["build", "--out", "out-c"]).assert_code(0);
+    assert_eq!(contents(&site.tree("out-a")), contents(&site.tree("out-c")));
+    assert!(
+        site.read("out-c/posts/first/index.html")
+            .contains("<span class=\"hl-kw\">fn</span>"),
+        "still highlighted"
+    );
+}

@@ -220,6 +220,8 @@ fn build_with(
     let mut clock = Clock::new();
     let mut report = BuildReport::default();
     let mut diagnostics = Diagnostics::new();
+    let memo = highlight_memo_path(config);
+    parse::highlight_memo::load(&memo);
     let mut scratch = Incremental::new();
     let remember = memory.is_some();
     let memory = memory.unwrap_or(&mut scratch);
@@ -236,6 +238,12 @@ fn build_with(
         diagnostics.push(diagnostic);
     }
     diagnostics.sort();
+    // Saved by one-off builds only: `quire serve` keeps its blocks in
+    // memory, and rewriting the file on every edit would slow edits down.
+    if !remember && options.mode == Mode::Build && !diagnostics.has_errors() {
+        // Only a cache: without it the next build highlights again.
+        let _ = parse::highlight_memo::save(&memo);
+    }
     report.timings = clock.timings;
     report.total_ms = clock.start.elapsed().as_secs_f64() * 1000.0;
     report.set_diagnostics(&diagnostics);
@@ -752,6 +760,13 @@ fn svg_problems(media: &images::MediaIndex) -> Vec<Diagnostic> {
             }
         })
         .collect()
+}
+
+/// Where highlighted code blocks are kept between runs: beside the image
+/// cache, so a CI cache of that folder keeps both.
+fn highlight_memo_path(config: &Config) -> PathBuf {
+    let images = &config.images.cache_dir;
+    images.parent().unwrap_or(images).join("highlight.bin")
 }
 
 /// A hash of `value` for keys kept in memory (not stable across programs).

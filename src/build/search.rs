@@ -135,7 +135,8 @@ struct DocTerms {
 
 impl DocTerms {
     fn of(page: &Page, config: &Config) -> Self {
-        let mut weights: HashMap<String, u32, Fnv> = HashMap::default();
+        let mut weights: HashMap<String, u32, WordHash> =
+            HashMap::with_capacity_and_hasher(512, WordHash);
         let mut add = |text: &str, weight: u32| {
             terms(text, |term| match weights.get_mut(term) {
                 Some(total) => *total += weight,
@@ -200,7 +201,7 @@ impl DocTerms {
 }
 
 /// One shard's terms → (document number, weight), documents in order.
-type Postings<'d> = HashMap<&'d str, Vec<(u32, u16)>, Fnv>;
+type Postings<'d> = HashMap<&'d str, Vec<(u32, u16)>, WordHash>;
 
 /// The texts of shards `shards` (a range, so that one pass over the
 /// documents serves several): every term whose hash lands in each, with its
@@ -249,21 +250,22 @@ fn shard_text(postings: &Postings<'_>) -> String {
     out
 }
 
-/// FNV-1a for the index's own hash maps: keys are short words, where
-/// SipHash's setup costs more than the hashing.
+/// A fast hash for the index's own maps: keys are short words, where
+/// SipHash's setup costs more than the hashing (no keys come from outside
+/// the site, so no flooding defence is needed).
 #[derive(Default, Clone, Copy)]
-struct Fnv;
+struct WordHash;
 
-impl std::hash::BuildHasher for Fnv {
-    type Hasher = FnvHasher;
-    fn build_hasher(&self) -> FnvHasher {
-        FnvHasher(0xcbf2_9ce4_8422_2325)
+impl std::hash::BuildHasher for WordHash {
+    type Hasher = WordHasher;
+    fn build_hasher(&self) -> WordHasher {
+        WordHasher(0xcbf2_9ce4_8422_2325)
     }
 }
 
-struct FnvHasher(u64);
+struct WordHasher(u64);
 
-impl std::hash::Hasher for FnvHasher {
+impl std::hash::Hasher for WordHasher {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -318,7 +320,8 @@ pub fn terms(text: &str, mut each: impl FnMut(&str)) {
         } else {
             buf.push_str(&fold(word));
         }
-        if !buf.is_empty() && buf.chars().count() <= MAX_TERM_CHARS {
+        let short = buf.len() <= MAX_TERM_CHARS || buf.chars().count() <= MAX_TERM_CHARS;
+        if !buf.is_empty() && short {
             each(buf);
         }
     };

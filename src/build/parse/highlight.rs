@@ -18,6 +18,8 @@ use std::sync::LazyLock;
 
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 
+use super::highlight_memo;
+
 /// The grammars, loaded once (a few milliseconds; each grammar's regexes
 /// compile on first use, shared between threads).
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
@@ -344,6 +346,12 @@ pub fn highlight(lang: &str, code: &str, out: &mut String) {
         escape_into(code, out);
         return;
     }
+    // The grammar's name, not the fence's: `rs` and `rust` share entries.
+    let key = highlight_memo::key(&syntax.name, code);
+    if let Some(html) = highlight_memo::get(&key) {
+        out.push_str(&html);
+        return;
+    }
     let start = out.len();
     let coloured =
         VERDICTS.with(|verdicts| colour(syntax, code, out, &mut verdicts.borrow_mut()).is_some());
@@ -351,6 +359,7 @@ pub fn highlight(lang: &str, code: &str, out: &mut String) {
         out.truncate(start);
         escape_into(code, out);
     }
+    highlight_memo::put(key, &out[start..]);
 }
 
 /// The spans of one block, or `None` if the grammar failed on it (the

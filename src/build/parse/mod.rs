@@ -5,6 +5,7 @@
 
 pub mod front_matter;
 pub mod highlight;
+pub mod highlight_memo;
 pub mod markdown;
 
 use std::hash::{Hash, Hasher};
