@@ -529,7 +529,8 @@ impl Run<'_, '_> {
                 stager: &stager,
                 previous: previous.as_ref(),
             };
-            let written = target.write(site_index, &mut self.memory.search)?;
+            let index_memory = self.remember.then_some(&mut self.memory.search_index);
+            let written = target.write(site_index, &mut self.memory.search, index_memory)?;
             self.clock.lap("search", written.len(), progress);
             written
         } else {
@@ -681,6 +682,7 @@ impl SearchTarget<'_> {
         &self,
         site_index: &index::SiteIndex,
         memory: &mut Option<(u64, Vec<(String, u64)>)>,
+        index_memory: Option<&mut search::SearchMemory>,
     ) -> Result<Vec<(String, u64)>, Diagnostic> {
         let (config, stager) = (self.config, self.stager);
         let pages: Vec<&page::Page> = site_index
@@ -712,15 +714,15 @@ impl SearchTarget<'_> {
             }
             return Ok(files.clone());
         }
-        let files: Vec<(String, u64)> = search::index_files(&pages, config)
+        let files: Vec<(String, u64)> = search::index_files(&pages, config, index_memory)
             .into_par_iter()
-            .map(|(path, bytes)| {
-                let hash = bytes_hash(&bytes);
+            .map(|(path, file)| {
+                let hash = file.hash;
                 if written_before(&path, hash) {
                     stager.keep();
                 } else {
                     stager
-                        .put(&path, &bytes)
+                        .put(&path, &file.bytes)
                         .map_err(|err| write_error(&self.out_dir.join(&path), &err))?;
                 }
                 Ok((path, hash))

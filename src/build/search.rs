@@ -27,6 +27,7 @@
 //! it, also in the preview, which shows them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -59,54 +60,180 @@ pub fn is_searchable(page: &Page, now: DateTime<Utc>) -> bool {
     !page.draft && page.date.is_none_or(|date| date.with_timezone(&Utc) <= now)
 }
 
+/// What `quire serve` keeps between builds, so that an edit re-indexes
+/// only its page and rewrites only the shards whose terms it changed.
+#[derive(Default)]
+pub struct SearchMemory {
+    /// Each page's terms, by page fingerprint.
+    docs: HashMap<u64, Arc<DocTerms>>,
+    last: Option<LastIndex>,
+}
+
+impl std::fmt::Debug for SearchMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchMemory")
+            .field("docs", &self.docs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The last index written: its pages (fingerprints, in order), shard count
+/// and files.
+struct LastIndex {
+    order: Vec<u64>,
+    shards: usize,
+    files: std::collections::BTreeMap<String, IndexFile>,
+}
+
+/// One file of the index: its bytes and their hash (the first 8 bytes of
+/// blake3, as the build's output records use).
+#[derive(Clone, Debug)]
+pub struct IndexFile {
+    /// A hash of `bytes`.
+    pub hash: u64,
+    /// The contents.
+    pub bytes: Arc<[u8]>,
+}
+
+impl IndexFile {
+    fn new(bytes: Vec<u8>) -> Self {
+        let digest = blake3::hash(&bytes);
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest.as_bytes()[..8]);
+        Self {
+            hash: u64::from_le_bytes(first),
+            bytes: Arc::from(bytes),
+        }
+    }
+}
+
+/// Pages changed at most this many at once are patched into the last
+/// index; more, and it is built again.
+const MAX_PATCHED: usize = 64;
+
 /// The index files for `pages` (in the order given, which is the order of
-/// equal-scored results), as paths under the output folder with their bytes.
-pub fn index_files(pages: &[&Page], config: &Config) -> Vec<(String, Vec<u8>)> {
-    let mut docs: Vec<DocTerms> = pages
+/// equal-scored results), as paths under the output folder with their
+/// bytes. With `memory`, unchanged pages are not read again and, when
+/// only a few pages changed in place, only the files they touch are made.
+pub fn index_files(
+    pages: &[&Page],
+    config: &Config,
+    memory: Option<&mut SearchMemory>,
+) -> Vec<(String, IndexFile)> {
+    let mut scratch = SearchMemory::default();
+    let memory = memory.unwrap_or(&mut scratch);
+    let order: Vec<u64> = pages.iter().map(|page| page.fingerprint).collect();
+    let known = &memory.docs;
+    let docs: Vec<Arc<DocTerms>> = pages
         .par_iter()
-        .map(|page| DocTerms::of(page, config))
+        .map(|page| match known.get(&page.fingerprint) {
+            Some(doc) => Arc::clone(doc),
+            None => Arc::new(DocTerms::of(page, config)),
+        })
         .collect();
     let postings: usize = docs.iter().map(|doc| doc.terms.len()).sum();
-    let shards = (postings / POSTINGS_PER_SHARD)
+    let wanted = (postings / POSTINGS_PER_SHARD)
         .max(1)
         .next_power_of_two()
         .min(MAX_SHARDS);
+    // The shard count stays while the index is within 4× of its size, so
+    // an edit does not move every term.
+    let last = memory.last.take().filter(|last| {
+        last.order.len() == order.len() && last.shards * 4 > wanted && last.shards < wanted * 4
+    });
+    let shards = last.as_ref().map_or(wanted, |last| last.shards);
     let mask = (shards - 1) as u32;
-    docs.par_iter_mut().for_each(|doc| doc.sort(mask));
-    // Shards in groups: each group is one pass over the documents.
-    let group = shards.div_ceil(64).max(1);
-    let shard_files: Vec<(String, Vec<u8>)> = (0..shards.div_ceil(group))
+    let docs: Vec<Arc<DocTerms>> = docs
         .into_par_iter()
-        .flat_map_iter(|g| {
-            let range = (g * group) as u32..((g + 1) * group).min(shards) as u32;
-            let first = range.start;
-            shard_texts(&docs, range, mask)
-                .into_iter()
-                .enumerate()
-                .map(move |(i, text)| {
-                    let shard = first as usize + i;
-                    (format!("{FOLDER}terms-{shard}.txt"), text.into_bytes())
+        .map(|mut doc| {
+            if doc.mask != Some(mask) {
+                Arc::make_mut(&mut doc).sort(mask);
+            }
+            doc
+        })
+        .collect();
+    let changed: Vec<usize> = match &last {
+        Some(last) => (0..order.len())
+            .filter(|&i| last.order[i] != order[i])
+            .collect(),
+        None => Vec::new(),
+    };
+    let patch = last
+        .filter(|_| changed.len() <= MAX_PATCHED)
+        .and_then(|last| {
+            // The shards whose terms or weights differ between old and new.
+            let mut dirty = std::collections::BTreeSet::new();
+            for &i in &changed {
+                let old = memory.docs.get(&last.order[i])?;
+                let old = if old.mask == Some(mask) {
+                    Arc::clone(old)
+                } else {
+                    let mut old = Arc::clone(old);
+                    Arc::make_mut(&mut old).sort(mask);
+                    old
+                };
+                differing_shards(&old, &docs[i], mask, &mut dirty);
+            }
+            Some((last, dirty))
+        });
+    let mut files = match patch {
+        Some((mut last, dirty)) => {
+            let made: Vec<(String, IndexFile)> = dirty
+                .par_iter()
+                .map(|&shard| {
+                    let (path, bytes) = shard_file(&docs, shard, mask);
+                    (path, IndexFile::new(bytes))
                 })
-        })
-        .collect();
-    let mut files: Vec<(String, Vec<u8>)> = docs
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(n, chunk)| {
-            let rows: Vec<&serde_json::Value> = chunk.iter().map(|doc| &doc.meta).collect();
-            let bytes = serde_json::to_vec(&rows).unwrap_or_default();
-            (format!("{FOLDER}docs-{n}.json"), bytes)
-        })
-        .collect();
+                .collect();
+            last.files.extend(made);
+            let chunks: std::collections::BTreeSet<usize> =
+                changed.iter().map(|i| i / CHUNK).collect();
+            for n in chunks {
+                let (path, bytes) = docs_file(&docs, n);
+                last.files.insert(path, IndexFile::new(bytes));
+            }
+            last.files
+        }
+        None => {
+            let mut files: std::collections::BTreeMap<String, IndexFile> = (0..shards as u32)
+                .into_par_iter()
+                .chunks(shards.div_ceil(64).max(1))
+                .flat_map_iter(|group| {
+                    let range = group[0]..group[group.len() - 1] + 1;
+                    let first = range.start;
+                    shard_texts(&docs, range, mask)
+                        .into_iter()
+                        .enumerate()
+                        .map(move |(i, text)| {
+                            (
+                                shard_name(first + i as u32),
+                                IndexFile::new(text.into_bytes()),
+                            )
+                        })
+                })
+                .collect();
+            files.extend(
+                (0..docs.len().div_ceil(CHUNK))
+                    .into_par_iter()
+                    .map(|n| {
+                        let (path, bytes) = docs_file(&docs, n);
+                        (path, IndexFile::new(bytes))
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            files
+        }
+    };
+    let meta_path = format!("{FOLDER}meta.json");
+    files.remove(&meta_path);
     // The version changes whenever any file does, so browsers and CDNs
     // never mix shards of two builds.
     let mut hasher = blake3::Hasher::new();
-    for (path, bytes) in shard_files.iter().chain(&files) {
+    for (path, file) in &files {
         hasher.update(path.as_bytes());
-        hasher.update(bytes);
+        hasher.update(&file.hash.to_le_bytes());
     }
     let id = hasher.finalize().to_hex()[..16].to_string();
-    files.extend(shard_files);
     let meta = serde_json::json!({
         "version": 1,
         "shards": shards,
@@ -115,21 +242,72 @@ pub fn index_files(pages: &[&Page], config: &Config) -> Vec<(String, Vec<u8>)> {
         "docs": docs.len(),
         "id": id,
     });
-    files.push((
-        format!("{FOLDER}meta.json"),
-        serde_json::to_vec(&meta).unwrap_or_default(),
-    ));
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files
+    files.insert(
+        meta_path,
+        IndexFile::new(serde_json::to_vec(&meta).unwrap_or_default()),
+    );
+    let result: Vec<(String, IndexFile)> = files
+        .iter()
+        .map(|(path, file)| (path.clone(), file.clone()))
+        .collect();
+    memory.docs = order
+        .iter()
+        .zip(&docs)
+        .map(|(fingerprint, doc)| (*fingerprint, Arc::clone(doc)))
+        .collect();
+    memory.last = Some(LastIndex {
+        order,
+        shards,
+        files,
+    });
+    result
+}
+
+fn shard_name(shard: u32) -> String {
+    format!("{FOLDER}terms-{shard}.txt")
+}
+
+fn shard_file(docs: &[Arc<DocTerms>], shard: u32, mask: u32) -> (String, Vec<u8>) {
+    let text = shard_texts(docs, shard..shard + 1, mask)
+        .pop()
+        .unwrap_or_default();
+    (shard_name(shard), text.into_bytes())
+}
+
+fn docs_file(docs: &[Arc<DocTerms>], n: usize) -> (String, Vec<u8>) {
+    let end = ((n + 1) * CHUNK).min(docs.len());
+    let rows: Vec<&serde_json::Value> = docs[n * CHUNK..end].iter().map(|doc| &doc.meta).collect();
+    let bytes = serde_json::to_vec(&rows).unwrap_or_default();
+    (format!("{FOLDER}docs-{n}.json"), bytes)
+}
+
+/// Adds to `dirty` the shards where `old` and `new` (both sorted with
+/// `mask`) have different terms or weights.
+fn differing_shards(
+    old: &DocTerms,
+    new: &DocTerms,
+    mask: u32,
+    dirty: &mut std::collections::BTreeSet<u32>,
+) {
+    let entry =
+        |doc: &DocTerms, t: &(u32, u32, u16, u16)| (t.0 & mask, doc.word(t).to_string(), t.3);
+    let old: std::collections::BTreeSet<_> = old.terms.iter().map(|t| entry(old, t)).collect();
+    let new: std::collections::BTreeSet<_> = new.terms.iter().map(|t| entry(new, t)).collect();
+    for (shard, _, _) in old.symmetric_difference(&new) {
+        dirty.insert(*shard);
+    }
 }
 
 /// One document's terms with their weights and shards, and what a result
 /// shows of it.
+#[derive(Clone)]
 struct DocTerms {
     /// Lowercased, accent-free words, one after another.
     text: String,
     /// (shard hash, start in `text`, length, weight).
     terms: Vec<(u32, u32, u16, u16)>,
+    /// The shard mask `terms` is sorted by, if any.
+    mask: Option<u32>,
     meta: serde_json::Value,
 }
 
@@ -181,7 +359,12 @@ impl DocTerms {
                 SUMMARY_CHARS
             ),
         ]);
-        Self { text, terms, meta }
+        Self {
+            text,
+            terms,
+            mask: None,
+            meta,
+        }
     }
 
     fn word(&self, term: &(u32, u32, u16, u16)) -> &str {
@@ -190,6 +373,7 @@ impl DocTerms {
 
     /// Sorts the terms by shard, so each shard's are one run.
     fn sort(&mut self, mask: u32) {
+        self.mask = Some(mask);
         let text = &self.text;
         let word = |t: &(u32, u32, u16, u16)| &text[t.1 as usize..t.1 as usize + t.2 as usize];
         self.terms.sort_unstable_by(|a, b| {
@@ -206,7 +390,7 @@ type Postings<'d> = HashMap<&'d str, Vec<(u32, u16)>, WordHash>;
 /// The texts of shards `shards` (a range, so that one pass over the
 /// documents serves several): every term whose hash lands in each, with its
 /// postings over all documents.
-fn shard_texts(docs: &[DocTerms], shards: std::ops::Range<u32>, mask: u32) -> Vec<String> {
+fn shard_texts(docs: &[Arc<DocTerms>], shards: std::ops::Range<u32>, mask: u32) -> Vec<String> {
     let mut postings: Vec<Postings<'_>> = shards.clone().map(|_| HashMap::default()).collect();
     for (n, doc) in docs.iter().enumerate() {
         let start = doc.terms.partition_point(|t| t.0 & mask < shards.start);
