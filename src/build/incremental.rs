@@ -70,9 +70,6 @@ pub struct Incremental {
     pub(crate) plan: Option<crate::build::PlannedOutputs>,
     /// The last index, patched in place by edits that move no page.
     pub(crate) index: Option<crate::build::index::Indexed>,
-    /// The search index's inputs key and files (path, bytes hash) as last
-    /// written: unchanged searchable pages need no new index.
-    pub(crate) search: Option<(u64, Vec<(String, u64)>)>,
     /// The search index's pages and files, patched by edits.
     pub(crate) search_index: crate::build::search::SearchMemory,
     /// The parsed templates and the request list their image functions fill.

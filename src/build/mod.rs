@@ -525,12 +525,11 @@ impl Run<'_, '_> {
                 config,
                 now: options.now,
                 out_dir: &options.out_dir,
-                remember: self.remember,
                 stager: &stager,
                 previous: previous.as_ref(),
             };
             let index_memory = self.remember.then_some(&mut self.memory.search_index);
-            let written = target.write(site_index, &mut self.memory.search, index_memory)?;
+            let written = target.write(site_index, index_memory)?;
             self.clock.lap("search", written.len(), progress);
             written
         } else {
@@ -668,8 +667,6 @@ struct SearchTarget<'a> {
     config: &'a Config,
     now: DateTime<Utc>,
     out_dir: &'a Path,
-    /// The memory outlives this build: keep the index's key and hashes.
-    remember: bool,
     stager: &'a Stager,
     previous: Option<&'a Outputs>,
 }
@@ -677,12 +674,12 @@ struct SearchTarget<'a> {
 impl SearchTarget<'_> {
     /// Stages the search index of the published pages (drafts and future
     /// posts never, whatever the build shows) and returns its files with
-    /// their bytes hashes. Unchanged searchable pages reuse the last index.
+    /// their bytes hashes. With `memory` (`quire serve`), the last index is
+    /// patched; files whose bytes the output already has are kept.
     fn write(
         &self,
         site_index: &index::SiteIndex,
-        memory: &mut Option<(u64, Vec<(String, u64)>)>,
-        index_memory: Option<&mut search::SearchMemory>,
+        memory: Option<&mut search::SearchMemory>,
     ) -> Result<Vec<(String, u64)>, Diagnostic> {
         let (config, stager) = (self.config, self.stager);
         let pages: Vec<&page::Page> = site_index
@@ -692,29 +689,12 @@ impl SearchTarget<'_> {
             .map(AsRef::as_ref)
             .filter(|page| search::is_searchable(page, self.now))
             .collect();
-        let key = hash_of(&(
-            pages
-                .iter()
-                .map(|page| page.fingerprint)
-                .collect::<Vec<_>>(),
-            &config.base_path,
-            env!("CARGO_PKG_VERSION"),
-        ));
         let written_before = |path: &str, hash: u64| {
             self.previous
                 .and_then(|p| p.files.get(path))
                 .is_some_and(|before| before.key.is_none() && before.bytes == hash && hash != 0)
         };
-        if let Some((last_key, files)) = memory.as_ref()
-            && *last_key == key
-            && files.iter().all(|(path, hash)| written_before(path, *hash))
-        {
-            for _ in files {
-                stager.keep();
-            }
-            return Ok(files.clone());
-        }
-        let files: Vec<(String, u64)> = search::index_files(&pages, config, index_memory)
+        search::index_files(&pages, config, memory)
             .into_par_iter()
             .map(|(path, file)| {
                 let hash = file.hash;
@@ -727,11 +707,7 @@ impl SearchTarget<'_> {
                 }
                 Ok((path, hash))
             })
-            .collect::<Result<_, Diagnostic>>()?;
-        if self.remember {
-            *memory = Some((key, files.clone()));
-        }
-        Ok(files)
+            .collect()
     }
 }
 
@@ -778,7 +754,7 @@ pub(crate) fn hash_of(value: &impl Hash) -> u64 {
     hasher.finish()
 }
 
-fn bytes_hash(bytes: &[u8]) -> u64 {
+pub(crate) fn bytes_hash(bytes: &[u8]) -> u64 {
     let hash = blake3::hash(bytes);
     let mut first = [0u8; 8];
     first.copy_from_slice(&hash.as_bytes()[..8]);

@@ -85,8 +85,8 @@ struct LastIndex {
     files: std::collections::BTreeMap<String, IndexFile>,
 }
 
-/// One file of the index: its bytes and their hash (the first 8 bytes of
-/// blake3, as the build's output records use).
+/// One file of the index: its bytes and their hash (the one the build's
+/// output records use).
 #[derive(Clone, Debug)]
 pub struct IndexFile {
     /// A hash of `bytes`.
@@ -97,11 +97,8 @@ pub struct IndexFile {
 
 impl IndexFile {
     fn new(bytes: Vec<u8>) -> Self {
-        let digest = blake3::hash(&bytes);
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest.as_bytes()[..8]);
         Self {
-            hash: u64::from_le_bytes(first),
+            hash: crate::build::bytes_hash(&bytes),
             bytes: Arc::from(bytes),
         }
     }
@@ -161,18 +158,13 @@ pub fn index_files(
     let patch = last
         .filter(|_| changed.len() <= MAX_PATCHED)
         .and_then(|last| {
-            // The shards whose terms or weights differ between old and new.
+            // The shards whose terms or weights differ between old and new
+            // (the old pages were sorted with this mask: the shard count
+            // is the last index's).
             let mut dirty = std::collections::BTreeSet::new();
             for &i in &changed {
                 let old = memory.docs.get(&last.order[i])?;
-                let old = if old.mask == Some(mask) {
-                    Arc::clone(old)
-                } else {
-                    let mut old = Arc::clone(old);
-                    Arc::make_mut(&mut old).sort(mask);
-                    old
-                };
-                differing_shards(&old, &docs[i], mask, &mut dirty);
+                differing_shards(old, &docs[i], mask, &mut dirty);
             }
             Some((last, dirty))
         });
@@ -281,8 +273,8 @@ fn docs_file(docs: &[Arc<DocTerms>], n: usize) -> (String, Vec<u8>) {
     (format!("{FOLDER}docs-{n}.json"), bytes)
 }
 
-/// Adds to `dirty` the shards where `old` and `new` (both sorted with
-/// `mask`) have different terms or weights.
+/// Adds to `dirty` the shards (under `mask`) where `old` and `new` have
+/// different terms or weights.
 fn differing_shards(
     old: &DocTerms,
     new: &DocTerms,
@@ -368,20 +360,24 @@ impl DocTerms {
     }
 
     fn word(&self, term: &(u32, u32, u16, u16)) -> &str {
-        &self.text[term.1 as usize..term.1 as usize + term.2 as usize]
+        word_in(&self.text, term)
     }
 
     /// Sorts the terms by shard, so each shard's are one run.
     fn sort(&mut self, mask: u32) {
         self.mask = Some(mask);
         let text = &self.text;
-        let word = |t: &(u32, u32, u16, u16)| &text[t.1 as usize..t.1 as usize + t.2 as usize];
         self.terms.sort_unstable_by(|a, b| {
             (a.0 & mask)
                 .cmp(&(b.0 & mask))
-                .then_with(|| word(a).cmp(word(b)))
+                .then_with(|| word_in(text, a).cmp(word_in(text, b)))
         });
     }
+}
+
+/// The word of `term` in a document's `text`.
+fn word_in<'t>(text: &'t str, term: &(u32, u32, u16, u16)) -> &'t str {
+    &text[term.1 as usize..term.1 as usize + term.2 as usize]
 }
 
 /// One shard's terms → (document number, weight), documents in order.
