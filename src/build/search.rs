@@ -168,54 +168,69 @@ pub fn index_files(
             }
             Some((last, dirty))
         });
-    let mut files = match patch {
-        Some((mut last, dirty)) => {
-            let made: Vec<(String, IndexFile)> = dirty
-                .par_iter()
-                .map(|&shard| {
-                    let (path, bytes) = shard_file(&docs, shard, mask);
-                    (path, IndexFile::new(bytes))
-                })
-                .collect();
-            last.files.extend(made);
-            let chunks: std::collections::BTreeSet<usize> =
-                changed.iter().map(|i| i / CHUNK).collect();
-            for n in chunks {
-                let (path, bytes) = docs_file(&docs, n);
-                last.files.insert(path, IndexFile::new(bytes));
-            }
-            last.files
-        }
-        None => {
-            let mut files: std::collections::BTreeMap<String, IndexFile> = (0..shards as u32)
-                .into_par_iter()
-                .chunks(shards.div_ceil(64).max(1))
-                .flat_map_iter(|group| {
-                    let range = group[0]..group[group.len() - 1] + 1;
-                    let first = range.start;
-                    shard_texts(&docs, range, mask)
-                        .into_iter()
-                        .enumerate()
-                        .map(move |(i, text)| {
-                            (
-                                shard_name(first + i as u32),
-                                IndexFile::new(text.into_bytes()),
-                            )
-                        })
-                })
-                .collect();
-            files.extend(
-                (0..docs.len().div_ceil(CHUNK))
-                    .into_par_iter()
-                    .map(|n| {
-                        let (path, bytes) = docs_file(&docs, n);
-                        (path, IndexFile::new(bytes))
+    // The fingerprints that leave the memory if the last index is patched.
+    let replaced: Option<Vec<u64>> = patch
+        .as_ref()
+        .map(|(last, _)| changed.iter().map(|&i| last.order[i]).collect());
+    let mut files =
+        match patch {
+            Some((mut last, dirty)) => {
+                let made: Vec<(String, IndexFile)> = dirty
+                    .par_iter()
+                    .map(|&shard| {
+                        let path = shard_name(shard);
+                        // The shard as written last time, minus the changed
+                        // pages' old postings, plus their new ones: work in
+                        // the size of one shard, not in the number of pages.
+                        let patched = last.files.get(&path).and_then(|old| {
+                            patch_shard_text(&old.bytes, &changed, &docs, shard, mask)
+                        });
+                        let text = patched.unwrap_or_else(|| {
+                            shard_texts(&docs, shard..shard + 1, mask)
+                                .pop()
+                                .unwrap_or_default()
+                        });
+                        (path, IndexFile::new(text.into_bytes()))
                     })
-                    .collect::<Vec<_>>(),
-            );
-            files
-        }
-    };
+                    .collect();
+                last.files.extend(made);
+                let chunks: std::collections::BTreeSet<usize> =
+                    changed.iter().map(|i| i / CHUNK).collect();
+                for n in chunks {
+                    let (path, bytes) = docs_file(&docs, n);
+                    last.files.insert(path, IndexFile::new(bytes));
+                }
+                last.files
+            }
+            None => {
+                let mut files: std::collections::BTreeMap<String, IndexFile> = (0..shards as u32)
+                    .into_par_iter()
+                    .chunks(shards.div_ceil(64).max(1))
+                    .flat_map_iter(|group| {
+                        let range = group[0]..group[group.len() - 1] + 1;
+                        let first = range.start;
+                        shard_texts(&docs, range, mask).into_iter().enumerate().map(
+                            move |(i, text)| {
+                                (
+                                    shard_name(first + i as u32),
+                                    IndexFile::new(text.into_bytes()),
+                                )
+                            },
+                        )
+                    })
+                    .collect();
+                files.extend(
+                    (0..docs.len().div_ceil(CHUNK))
+                        .into_par_iter()
+                        .map(|n| {
+                            let (path, bytes) = docs_file(&docs, n);
+                            (path, IndexFile::new(bytes))
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                files
+            }
+        };
     let meta_path = format!("{FOLDER}meta.json");
     files.remove(&meta_path);
     // The version changes whenever any file does, so browsers and CDNs
@@ -242,11 +257,25 @@ pub fn index_files(
         .iter()
         .map(|(path, file)| (path.clone(), file.clone()))
         .collect();
-    memory.docs = order
-        .iter()
-        .zip(&docs)
-        .map(|(fingerprint, doc)| (*fingerprint, Arc::clone(doc)))
-        .collect();
+    match replaced {
+        // Only the changed pages come and go (all old ones first: a page
+        // that moved may be another's old fingerprint).
+        Some(replaced) => {
+            for fingerprint in replaced {
+                memory.docs.remove(&fingerprint);
+            }
+            for &i in &changed {
+                memory.docs.insert(order[i], Arc::clone(&docs[i]));
+            }
+        }
+        None => {
+            memory.docs = order
+                .iter()
+                .zip(&docs)
+                .map(|(fingerprint, doc)| (*fingerprint, Arc::clone(doc)))
+                .collect();
+        }
+    }
     memory.last = Some(LastIndex {
         order,
         shards,
@@ -257,13 +286,6 @@ pub fn index_files(
 
 fn shard_name(shard: u32) -> String {
     format!("{FOLDER}terms-{shard}.txt")
-}
-
-fn shard_file(docs: &[Arc<DocTerms>], shard: u32, mask: u32) -> (String, Vec<u8>) {
-    let text = shard_texts(docs, shard..shard + 1, mask)
-        .pop()
-        .unwrap_or_default();
-    (shard_name(shard), text.into_bytes())
 }
 
 fn docs_file(docs: &[Arc<DocTerms>], n: usize) -> (String, Vec<u8>) {
@@ -404,6 +426,61 @@ fn shard_texts(docs: &[Arc<DocTerms>], shards: std::ops::Range<u32>, mask: u32) 
         .into_iter()
         .map(|shard| shard_text(&shard))
         .collect()
+}
+
+/// The text of shard `shard` after the pages at positions `changed`
+/// (sorted) took their new terms from `docs`, made from `old`, its text
+/// before. `None` if `old` is not a shard text this module wrote.
+fn patch_shard_text(
+    old: &[u8],
+    changed: &[usize],
+    docs: &[Arc<DocTerms>],
+    shard: u32,
+    mask: u32,
+) -> Option<String> {
+    let old = std::str::from_utf8(old).ok()?;
+    let mut postings: Postings<'_> = HashMap::default();
+    for line in old.lines() {
+        let (word, list) = line.split_once('\t')?;
+        let mut doc = 0u32;
+        let mut kept = Vec::new();
+        for entry in list.split(',') {
+            let (delta, weight) = match entry.split_once(':') {
+                Some((delta, weight)) => (delta, u16::try_from(base36(weight)?).ok()?),
+                None => (entry, 1),
+            };
+            doc = doc.checked_add(base36(delta)?)?;
+            if changed.binary_search(&(doc as usize)).is_err() {
+                kept.push((doc, weight));
+            }
+        }
+        if !kept.is_empty() {
+            postings.insert(word, kept);
+        }
+    }
+    let mut touched = Vec::new();
+    for &n in changed {
+        let doc = docs.get(n)?;
+        let start = doc.terms.partition_point(|t| t.0 & mask < shard);
+        for term in doc.terms[start..]
+            .iter()
+            .take_while(|t| t.0 & mask == shard)
+        {
+            let word = doc.word(term);
+            postings.entry(word).or_default().push((n as u32, term.3));
+            touched.push(word);
+        }
+    }
+    for word in touched {
+        if let Some(list) = postings.get_mut(word) {
+            list.sort_unstable_by_key(|(doc, _)| *doc);
+        }
+    }
+    Some(shard_text(&postings))
+}
+
+fn base36(digits: &str) -> Option<u32> {
+    u32::from_str_radix(digits, 36).ok()
 }
 
 fn shard_text(postings: &Postings<'_>) -> String {
@@ -718,6 +795,67 @@ mod tests {
         assert_eq!(shard_hash("sea"), 0xb926_f28c);
         assert_eq!(shard_hash("seashell"), 0xb926_f28c);
         assert_eq!(shard_hash("é"), 0x1e9d_e8c1);
+    }
+
+    fn doc(words: &[(&str, u16)], mask: u32) -> Arc<DocTerms> {
+        let mut text = String::new();
+        let terms = words
+            .iter()
+            .map(|(word, weight)| {
+                let start = text.len() as u32;
+                text.push_str(word);
+                (shard_hash(word), start, word.len() as u16, *weight)
+            })
+            .collect();
+        let mut doc = DocTerms {
+            text,
+            terms,
+            mask: None,
+            meta: serde_json::Value::Null,
+        };
+        doc.sort(mask);
+        Arc::new(doc)
+    }
+
+    #[test]
+    fn a_patched_shard_is_the_shard_built_from_scratch() {
+        let mask = 7;
+        let vocab = [
+            "rust", "search", "sea", "seashell", "build", "café", "東", "zola", "hugo", "page",
+            "x1", "2024", "tera", "index", "shard", "weight",
+        ];
+        // 40 pages, each with a few words of the vocabulary and weights.
+        let words = |n: usize| -> Vec<(&str, u16)> {
+            (0..vocab.len())
+                .filter(|w| (n * 7 + w * 3) % 5 < 2)
+                .map(|w| (vocab[w], 1 + u16::from((n + w).is_multiple_of(3)) * 8))
+                .collect()
+        };
+        let old: Vec<Arc<DocTerms>> = (0..40).map(|n| doc(&words(n), mask)).collect();
+        let mut new = old.clone();
+        // A word gone and one added, a weight changed, a page emptied,
+        // the last page given a word no page had.
+        let mut first = words(0);
+        first.remove(0);
+        first.push(("brand", 1));
+        new[0] = doc(&first, mask);
+        let mut seventh = words(7);
+        seventh[0].1 = 300;
+        new[7] = doc(&seventh, mask);
+        new[20] = doc(&[], mask);
+        new[39] = doc(&[("quokka", 2), ("rust", 1)], mask);
+        let changed = [0, 7, 20, 39];
+        let mut differing = 0;
+        for shard in 0..=mask {
+            let before = shard_texts(&old, shard..shard + 1, mask).pop().unwrap();
+            let after = shard_texts(&new, shard..shard + 1, mask).pop().unwrap();
+            differing += usize::from(before != after);
+            let patched = patch_shard_text(before.as_bytes(), &changed, &new, shard, mask);
+            assert_eq!(patched.as_deref(), Some(after.as_str()), "shard {shard}");
+        }
+        assert!(differing >= 3, "the changes reach several shards");
+        assert!(patch_shard_text(b"word\t1,!", &changed, &new, 0, mask).is_none());
+        assert!(patch_shard_text(b"no tab", &changed, &new, 0, mask).is_none());
     }
 
     #[test]
