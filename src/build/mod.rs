@@ -342,6 +342,7 @@ impl Run<'_, '_> {
             }
             _ => None,
         };
+        let index_patched = patched.is_some();
         let indexed = patched.unwrap_or_else(|| {
             let (site_index, problems) = index::index(sources.pages(), &index_options);
             index::Indexed::new(site_index, problems, &index_options)
@@ -370,16 +371,27 @@ impl Run<'_, '_> {
             })
             .collect();
         self.diagnostics.extend(svg_problems(&media));
-        let jobs = render::plan(site_index, config, templates.contains("search.html"));
-        // The same pages and copied files as last time: the same output set.
-        let same_plan = self
-            .memory
-            .plan
-            .take()
-            .filter(|plan| !reloaded.rest && plan.jobs == jobs);
-        let planned = match same_plan {
-            Some(plan) => plan,
-            None => plan_outputs(&jobs, &site.static_files, &plain_media, &config.root),
+        let search_page = templates.contains("search.html");
+        let last_plan = self.memory.plan.take().filter(|_| !reloaded.rest);
+        let (jobs, planned) = match last_plan {
+            // A patched index has every page where it was, so the jobs are
+            // the last ones (listing 15,000 of them again costs an edit
+            // several milliseconds).
+            Some(mut plan) if index_patched => {
+                let jobs = std::mem::take(&mut plan.jobs);
+                debug_assert!(jobs == render::plan(site_index, config, search_page));
+                (jobs, plan)
+            }
+            last => {
+                let jobs = render::plan(site_index, config, search_page);
+                // The same pages and copied files as last time: the same
+                // output set.
+                let planned = match last.filter(|plan| plan.jobs == jobs) {
+                    Some(plan) => plan,
+                    None => plan_outputs(&jobs, &site.static_files, &plain_media, &config.root),
+                };
+                (jobs, planned)
+            }
         };
         self.diagnostics.extend(planned.problems.iter().cloned());
         let expected = &planned.expected;
