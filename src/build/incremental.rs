@@ -343,6 +343,10 @@ impl Sources {
             let previous = std::mem::take(&mut sources.files);
             sources.files = paths
                 .into_par_iter()
+                // Small pieces: pages differ a hundredfold in cost (code
+                // blocks), and a piece that started is never split, so
+                // large ones left one core working alone at the end.
+                .with_max_len(8)
                 .map(|rel| {
                     let parsed = read_and_parse(config, &rel, &markdown, parse_key, &previous);
                     (rel, parsed)

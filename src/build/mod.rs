@@ -464,6 +464,9 @@ impl Run<'_, '_> {
         let rendered: Vec<Result<JobOutcome<'_>, Diagnostic>> = jobs
             .par_iter()
             .enumerate()
+            // Listings cost many times a post: small pieces keep both
+            // cores busy to the end.
+            .with_max_len(16)
             .map(|(n, job)| {
                 let key = keys.get(n).copied();
                 let before = previous_ref.and_then(|p| p.files.get(&job.out_path()));
