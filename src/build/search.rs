@@ -172,65 +172,51 @@ pub fn index_files(
     let replaced: Option<Vec<u64>> = patch
         .as_ref()
         .map(|(last, _)| changed.iter().map(|&i| last.order[i]).collect());
-    let mut files =
-        match patch {
-            Some((mut last, dirty)) => {
-                let made: Vec<(String, IndexFile)> = dirty
-                    .par_iter()
-                    .map(|&shard| {
-                        let path = shard_name(shard);
-                        // The shard as written last time, minus the changed
-                        // pages' old postings, plus their new ones: work in
-                        // the size of one shard, not in the number of pages.
-                        let patched = last.files.get(&path).and_then(|old| {
-                            patch_shard_text(&old.bytes, &changed, &docs, shard, mask)
-                        });
-                        let text = patched.unwrap_or_else(|| {
-                            shard_texts(&docs, shard..shard + 1, mask)
-                                .pop()
-                                .unwrap_or_default()
-                        });
-                        (path, IndexFile::new(text.into_bytes()))
-                    })
-                    .collect();
-                last.files.extend(made);
-                let chunks: std::collections::BTreeSet<usize> =
-                    changed.iter().map(|i| i / CHUNK).collect();
-                for n in chunks {
-                    let (path, bytes) = docs_file(&docs, n);
-                    last.files.insert(path, IndexFile::new(bytes));
-                }
-                last.files
+    let mut files = match patch {
+        Some((mut last, dirty)) => {
+            let made: Vec<(String, IndexFile)> = dirty
+                .par_iter()
+                .map(|&shard| patched_shard(&last.files, &changed, &docs, shard, mask))
+                .collect();
+            last.files.extend(made);
+            let chunks: std::collections::BTreeSet<usize> =
+                changed.iter().map(|i| i / CHUNK).collect();
+            for n in chunks {
+                let (path, bytes) = docs_file(&docs, n);
+                last.files.insert(path, IndexFile::new(bytes));
             }
-            None => {
-                let mut files: std::collections::BTreeMap<String, IndexFile> = (0..shards as u32)
-                    .into_par_iter()
-                    .chunks(shards.div_ceil(64).max(1))
-                    .flat_map_iter(|group| {
-                        let range = group[0]..group[group.len() - 1] + 1;
-                        let first = range.start;
-                        shard_texts(&docs, range, mask).into_iter().enumerate().map(
-                            move |(i, text)| {
-                                (
-                                    shard_name(first + i as u32),
-                                    IndexFile::new(text.into_bytes()),
-                                )
-                            },
-                        )
-                    })
-                    .collect();
-                files.extend(
-                    (0..docs.len().div_ceil(CHUNK))
-                        .into_par_iter()
-                        .map(|n| {
-                            let (path, bytes) = docs_file(&docs, n);
-                            (path, IndexFile::new(bytes))
+            last.files
+        }
+        None => {
+            let mut files: std::collections::BTreeMap<String, IndexFile> = (0..shards as u32)
+                .into_par_iter()
+                .chunks(shards.div_ceil(64).max(1))
+                .flat_map_iter(|group| {
+                    let range = group[0]..group[group.len() - 1] + 1;
+                    let first = range.start;
+                    shard_texts(&docs, range, mask)
+                        .into_iter()
+                        .enumerate()
+                        .map(move |(i, text)| {
+                            (
+                                shard_name(first + i as u32),
+                                IndexFile::new(text.into_bytes()),
+                            )
                         })
-                        .collect::<Vec<_>>(),
-                );
-                files
-            }
-        };
+                })
+                .collect();
+            files.extend(
+                (0..docs.len().div_ceil(CHUNK))
+                    .into_par_iter()
+                    .map(|n| {
+                        let (path, bytes) = docs_file(&docs, n);
+                        (path, IndexFile::new(bytes))
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            files
+        }
+    };
     let meta_path = format!("{FOLDER}meta.json");
     files.remove(&meta_path);
     // The version changes whenever any file does, so browsers and CDNs
@@ -286,6 +272,29 @@ pub fn index_files(
 
 fn shard_name(shard: u32) -> String {
     format!("{FOLDER}terms-{shard}.txt")
+}
+
+/// Shard `shard` after the pages at positions `changed` took their terms
+/// in `docs`: the last text (`files`) minus the changed pages' old
+/// postings, plus their new ones, so the work follows the size of one
+/// shard, not the number of pages; made from scratch without a last text.
+fn patched_shard(
+    files: &std::collections::BTreeMap<String, IndexFile>,
+    changed: &[usize],
+    docs: &[Arc<DocTerms>],
+    shard: u32,
+    mask: u32,
+) -> (String, IndexFile) {
+    let path = shard_name(shard);
+    let patched = files
+        .get(&path)
+        .and_then(|old| patch_shard_text(&old.bytes, changed, docs, shard, mask));
+    let text = patched.unwrap_or_else(|| {
+        shard_texts(docs, shard..shard + 1, mask)
+            .pop()
+            .unwrap_or_default()
+    });
+    (path, IndexFile::new(text.into_bytes()))
 }
 
 fn docs_file(docs: &[Arc<DocTerms>], n: usize) -> (String, Vec<u8>) {
@@ -385,6 +394,14 @@ impl DocTerms {
         word_in(&self.text, term)
     }
 
+    /// The terms that land in `shards` under `mask` (the terms sorted by
+    /// it), one run.
+    fn in_shards(&self, shards: &std::ops::Range<u32>, mask: u32) -> &[(u32, u32, u16, u16)] {
+        let start = self.terms.partition_point(|t| t.0 & mask < shards.start);
+        let len = self.terms[start..].partition_point(|t| t.0 & mask < shards.end);
+        &self.terms[start..start + len]
+    }
+
     /// Sorts the terms by shard, so each shard's are one run.
     fn sort(&mut self, mask: u32) {
         self.mask = Some(mask);
@@ -411,11 +428,7 @@ type Postings<'d> = HashMap<&'d str, Vec<(u32, u16)>, WordHash>;
 fn shard_texts(docs: &[Arc<DocTerms>], shards: std::ops::Range<u32>, mask: u32) -> Vec<String> {
     let mut postings: Vec<Postings<'_>> = shards.clone().map(|_| HashMap::default()).collect();
     for (n, doc) in docs.iter().enumerate() {
-        let start = doc.terms.partition_point(|t| t.0 & mask < shards.start);
-        for term in doc.terms[start..]
-            .iter()
-            .take_while(|t| t.0 & mask < shards.end)
-        {
+        for term in doc.in_shards(&shards, mask) {
             postings[((term.0 & mask) - shards.start) as usize]
                 .entry(doc.word(term))
                 .or_default()
@@ -461,11 +474,7 @@ fn patch_shard_text(
     let mut touched = Vec::new();
     for &n in changed {
         let doc = docs.get(n)?;
-        let start = doc.terms.partition_point(|t| t.0 & mask < shard);
-        for term in doc.terms[start..]
-            .iter()
-            .take_while(|t| t.0 & mask == shard)
-        {
+        for term in doc.in_shards(&(shard..shard + 1), mask) {
             let word = doc.word(term);
             postings.entry(word).or_default().push((n as u32, term.3));
             touched.push(word);

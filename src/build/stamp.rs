@@ -147,12 +147,7 @@ fn stamp_folder(dir: &Path) -> Stamps {
         }
         stamps.push((path, Stamp::of(&meta)));
     }
-    if folders.len() == 1 {
-        stamps.extend(stamp_folder(&folders[0]));
-    } else {
-        let nested: Vec<Stamps> = folders.par_iter().map(|d| stamp_folder(d)).collect();
-        stamps.extend(nested.into_iter().flatten());
-    }
+    stamps.par_extend(folders.par_iter().flat_map_iter(|d| stamp_folder(d)));
     stamps
 }
 
