@@ -305,7 +305,7 @@ def main():
         subprocess.run([sys.executable, gen, *common, "--flavor", "hugo", "--out", hugo_site], check=True,
                        stdout=subprocess.DEVNULL)
         hugo_out = os.path.join(hugo_site, "public")
-        version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1].split("-")[0]
+        version = tool_version([hugo, "version"])
         hugo_cache = os.path.join(hugo_site, "resources")
         hcold = series(f"hugo {version} cold build", args.runs, clean(hugo_out, hugo_cache),
                        [hugo, "--quiet"], cwd=hugo_site)
